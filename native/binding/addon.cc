@@ -1,0 +1,17 @@
+// Entry point of the native addon: one init per concern.
+#include <napi.h>
+
+#include "common.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  deltanode::binding::init_file_jobs(env, exports);
+  deltanode::binding::init_engines(env, exports);
+  deltanode::binding::init_hashes(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(deltanode, Init)

@@ -1,0 +1,250 @@
+// Incremental engines behind the stream API: one handle type, three engines. Each step runs on
+// the thread pool with the input buffer pinned; JavaScript never runs two steps of one handle at once.
+#include <memory>
+
+#include "../delta.h"
+#include "../patch.h"
+#include "../signature.h"
+#include "../signature_index.h"
+#include "common.h"
+
+namespace deltanode::binding {
+namespace {
+
+struct StepResult {
+  size_t consumed = 0;
+  bool done = false;
+  bool more = false;  // output is pending that needs no more input
+};
+
+class StepEngine {
+ public:
+  virtual ~StepEngine() = default;
+  virtual StepResult step(const uint8_t* data, size_t length, bool final, size_t budget) = 0;
+  VectorSink sink;
+};
+
+class SignatureStep final : public StepEngine {
+ public:
+  explicit SignatureStep(const SignatureParams& params) : writer_(params, sink, false) {}
+  StepResult step(const uint8_t* data, size_t length, bool final, size_t) override {
+    writer_.update(data, length);
+    if (final) writer_.finish();
+    return {length, final, false};
+  }
+  const SignatureWriter& writer() const { return writer_; }
+
+ private:
+  SignatureWriter writer_;
+};
+
+class DeltaStep final : public StepEngine {
+ public:
+  explicit DeltaStep(SignatureIndex index) : index_(std::move(index)), generator_(index_, sink) {}
+  StepResult step(const uint8_t* data, size_t length, bool final, size_t) override {
+    if (length) generator_.update(data, length);
+    if (final) generator_.finish();
+    return {length, final, false};
+  }
+
+ private:
+  SignatureIndex index_;
+  DeltaGenerator generator_;
+};
+
+class PatchStep final : public StepEngine {
+ public:
+  explicit PatchStep(std::unique_ptr<BasisReader> basis, std::unique_ptr<OpenFile> file)
+      : file_(std::move(file)), basis_(std::move(basis)), applier_(*basis_) {}
+  StepResult step(const uint8_t* data, size_t length, bool final, size_t budget) override {
+    StepResult result;
+    result.consumed = applier_.step(data, length, final, sink, budget);
+    result.more = applier_.has_pending_output();
+    result.done = applier_.done();
+    return result;
+  }
+
+ private:
+  std::unique_ptr<OpenFile> file_;
+  std::unique_ptr<BasisReader> basis_;
+  PatchApplier applier_;
+};
+
+class EngineHandle final : public Napi::ObjectWrap<EngineHandle> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "EngineHandle", {InstanceMethod<&EngineHandle::step>("step")});
+  }
+  explicit EngineHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineHandle>(info) {}
+
+  std::unique_ptr<StepEngine> engine;
+  Napi::ObjectReference keepAlive;  // a basis buffer the engine reads from
+  bool busy = false;
+  bool failed = false;
+
+ private:
+  Napi::Value step(const Napi::CallbackInfo& info);
+};
+
+class StepWorker final : public PromiseWorker {
+ public:
+  StepWorker(Napi::Env env, EngineHandle* handle, Napi::Object self, Napi::Value input, bool final, size_t budget)
+      : PromiseWorker(env), handle_(handle), final_(final), budget_(budget) {
+    self_ = Napi::Persistent(self);
+    if (input.IsBuffer()) {
+      auto buffer = input.As<Napi::Buffer<uint8_t>>();
+      input_ = Napi::Persistent(buffer.As<Napi::Object>());
+      data_ = buffer.Data();
+      length_ = buffer.Length();
+    }
+  }
+
+ private:
+  void run() override {
+    try {
+      result_ = handle_->engine->step(data_, length_, final_, budget_);
+    } catch (...) {
+      handle_->failed = true;  // an engine that threw is in an unknown state: refuse further steps
+      throw;
+    }
+  }
+  Napi::Value result(Napi::Env env) override {
+    handle_->busy = false;
+    Napi::Object object = Napi::Object::New(env);
+    auto* bytes = new std::vector<uint8_t>(std::move(handle_->engine->sink.bytes));
+    handle_->engine->sink.bytes.clear();
+    if (bytes->empty()) {
+      delete bytes;
+      object.Set("output", Napi::Buffer<uint8_t>::New(env, 0));
+    } else {
+      object.Set("output", Napi::Buffer<uint8_t>::New(
+                               env, bytes->data(), bytes->size(),
+                               [](Napi::Env, uint8_t*, std::vector<uint8_t>* owned) { delete owned; }, bytes));
+    }
+    object.Set("consumed", Napi::Number::New(env, double(result_.consumed)));
+    object.Set("done", result_.done);
+    object.Set("more", result_.more);
+    return object;
+  }
+  void Destroy() override {
+    handle_->busy = false;
+    PromiseWorker::Destroy();
+  }
+
+  EngineHandle* handle_;
+  Napi::ObjectReference self_;
+  Napi::ObjectReference input_;
+  const uint8_t* data_ = nullptr;
+  size_t length_ = 0;
+  bool final_;
+  size_t budget_;
+  StepResult result_;
+};
+
+Napi::Value EngineHandle::step(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (busy || failed || !engine)
+    throw make_error(env, "DELTANODE_ERR_INVALID_ARGUMENT", failed ? "engine failed earlier" : "engine step already running");
+  busy = true;
+  auto* worker = new StepWorker(env, this, info.This().As<Napi::Object>(), info[0], info[1].ToBoolean(),
+                                size_t(info[2].As<Napi::Number>().Int64Value()));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+struct Constructors {
+  Napi::FunctionReference handle;
+};
+
+Napi::Object new_handle(Napi::Env env, std::unique_ptr<StepEngine> engine) {
+  auto* constructors = env.GetInstanceData<Constructors>();
+  Napi::Object object = constructors->handle.New({});
+  EngineHandle::Unwrap(object)->engine = std::move(engine);
+  return object;
+}
+
+// Engine errors thrown while creating (a bad signature, say) become JS exceptions with a code.
+template <class Body>
+Napi::Value guarded(Napi::Env env, Body body) {
+  try {
+    return body();
+  } catch (const EngineError& error) {
+    throw make_error(env, error_code_name(error.code()), error.what(), error.sys_errno());
+  }
+}
+
+Napi::Value create_signature_engine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    RequestedParams requested = to_requested_params(info[0].As<Napi::Object>());
+    int64_t sizeHint = info[1].IsNumber() ? info[1].As<Napi::Number>().Int64Value() : kUnknownSize;
+    SignatureParams params = resolve_params(requested, sizeHint);
+    Napi::Object handle = new_handle(env, std::make_unique<SignatureStep>(params));
+    handle.Set("params", params_to_js(env, params));
+    return handle;
+  });
+}
+
+// Parsing and indexing a large signature is real work, so it too runs on the thread pool.
+class DeltaEngineWorker final : public PromiseWorker {
+ public:
+  DeltaEngineWorker(Napi::Env env, Napi::Buffer<uint8_t> signature) : PromiseWorker(env) {
+    signature_ = Napi::Persistent(signature.As<Napi::Object>());
+    data_ = signature.Data();
+    length_ = signature.Length();
+  }
+
+ private:
+  void run() override { index_ = std::make_unique<SignatureIndex>(SignatureIndex::parse(data_, length_)); }
+  Napi::Value result(Napi::Env env) override {
+    SignatureParams params = index_->params();
+    BasisSummary summary = index_->summary();
+    Napi::Object handle = new_handle(env, std::make_unique<DeltaStep>(std::move(*index_)));
+    handle.Set("params", params_to_js(env, params));
+    handle.Set("basis", summary_to_js(env, summary));
+    return handle;
+  }
+  Napi::ObjectReference signature_;
+  const uint8_t* data_;
+  size_t length_;
+  std::unique_ptr<SignatureIndex> index_;
+};
+
+Napi::Value create_delta_engine(const Napi::CallbackInfo& info) {
+  auto* worker = new DeltaEngineWorker(info.Env(), info[0].As<Napi::Buffer<uint8_t>>());
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+// The basis is an open descriptor (read with pread on the thread pool) or an in-memory buffer.
+Napi::Value create_patch_engine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (info[0].IsBuffer()) {
+      auto buffer = info[0].As<Napi::Buffer<uint8_t>>();
+      auto basis = std::make_unique<MemoryBasis>(buffer.Data(), buffer.Length());
+      Napi::Object handle = new_handle(env, std::make_unique<PatchStep>(std::move(basis), nullptr));
+      EngineHandle::Unwrap(handle)->keepAlive = Napi::Persistent(buffer.As<Napi::Object>());
+      return handle;
+    }
+    auto file = std::make_unique<OpenFile>(to_file_ref(info[0]), OpenFile::Mode::Read);
+    if (!file->seekable()) throw EngineError(ErrorCode::InvalidArgument, "the basis must be a regular file");
+    auto basis = std::make_unique<FileBasis>(*file);
+    return new_handle(env, std::make_unique<PatchStep>(std::move(basis), std::move(file)));
+  });
+}
+
+}  // namespace
+
+void init_engines(Napi::Env env, Napi::Object exports) {
+  auto* constructors = new Constructors();
+  constructors->handle = Napi::Persistent(EngineHandle::define(env));
+  env.SetInstanceData(constructors);
+  exports.Set("createSignatureEngine", Napi::Function::New(env, create_signature_engine, "createSignatureEngine"));
+  exports.Set("createDeltaEngine", Napi::Function::New(env, create_delta_engine, "createDeltaEngine"));
+  exports.Set("createPatchEngine", Napi::Function::New(env, create_patch_engine, "createPatchEngine"));
+}
+
+}  // namespace deltanode::binding

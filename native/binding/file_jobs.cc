@@ -1,0 +1,96 @@
+// signatureFile / deltaFile / patchFile: each a PromiseWorker around the engine's file jobs.
+#include "common.h"
+
+namespace deltanode::binding {
+namespace {
+
+class SignatureFileWorker final : public PromiseWorker {
+ public:
+  SignatureFileWorker(const Napi::CallbackInfo& info)
+      : PromiseWorker(info.Env()),
+        basis_(to_file_ref(info[0])),
+        output_(to_file_ref(info[1])),
+        requested_(to_requested_params(info[2].As<Napi::Object>())),
+        sync_(info[3].ToBoolean()),
+        control_(info[4]) {}
+
+ private:
+  void run() override { result_ = sign_file(basis_, output_, requested_, sync_, control_.control()); }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("params", params_to_js(env, result_.params));
+    object.Set("basis", summary_to_js(env, result_.basis));
+    return object;
+  }
+  FileRef basis_, output_;
+  RequestedParams requested_;
+  bool sync_;
+  ControlBuffer control_;
+  SignatureJobResult result_;
+};
+
+class DeltaFileWorker final : public PromiseWorker {
+ public:
+  DeltaFileWorker(const Napi::CallbackInfo& info)
+      : PromiseWorker(info.Env()),
+        signature_(to_file_ref(info[0])),
+        newFile_(to_file_ref(info[1])),
+        output_(to_file_ref(info[2])),
+        sync_(info[3].ToBoolean()),
+        control_(info[4]) {}
+
+ private:
+  void run() override { result_ = delta_file(signature_, newFile_, output_, sync_, control_.control()); }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("format", uint32_t(result_.format));
+    object.Set("newLength", Napi::Number::New(env, double(result_.newLength)));
+    return object;
+  }
+  FileRef signature_, newFile_, output_;
+  bool sync_;
+  ControlBuffer control_;
+  DeltaJobResult result_;
+};
+
+class PatchFileWorker final : public PromiseWorker {
+ public:
+  PatchFileWorker(const Napi::CallbackInfo& info)
+      : PromiseWorker(info.Env()),
+        basis_(to_file_ref(info[0])),
+        delta_(to_file_ref(info[1])),
+        output_(to_file_ref(info[2])),
+        sync_(info[3].ToBoolean()),
+        control_(info[4]) {}
+
+ private:
+  void run() override { result_ = patch_file(basis_, delta_, output_, sync_, control_.control()); }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("format", uint32_t(result_.format));
+    object.Set("outputLength", Napi::Number::New(env, double(result_.outputLength)));
+    return object;
+  }
+  FileRef basis_, delta_, output_;
+  bool sync_;
+  ControlBuffer control_;
+  PatchJobResult result_;
+};
+
+template <class Worker>
+Napi::Value start(const Napi::CallbackInfo& info) {
+  auto* worker = new Worker(info);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace
+
+void init_file_jobs(Napi::Env env, Napi::Object exports) {
+  exports.Set("signatureFile", Napi::Function::New(env, start<SignatureFileWorker>, "signatureFile"));
+  exports.Set("deltaFile", Napi::Function::New(env, start<DeltaFileWorker>, "deltaFile"));
+  exports.Set("patchFile", Napi::Function::New(env, start<PatchFileWorker>, "patchFile"));
+}
+
+}  // namespace deltanode::binding

@@ -1,0 +1,152 @@
+#include "delta.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "errors.h"
+
+namespace deltanode {
+
+// Pending literal bytes are written out once they reach this size, which bounds the buffer.
+static constexpr size_t kLiteralFlush = 64 * 1024;
+
+DeltaGenerator::DeltaGenerator(const SignatureIndex& index, ByteSink& sink)
+    : index_(index),
+      encoder_(make_delta_encoder(index.params().format, sink, index.summary())),
+      wantDigest_(index.params().format == Format::Native) {}
+
+uint8_t* DeltaGenerator::input_space(size_t length) {
+  // Drop what has been emitted before growing, so the buffer stays a few blocks long.
+  if (literalStart_ > 0) {
+    std::memmove(buffer_.data(), buffer_.data() + literalStart_, length_ - literalStart_);
+    length_ -= literalStart_;
+    position_ -= literalStart_;
+    literalStart_ = 0;
+  }
+  if (buffer_.size() < length_ + length) buffer_.resize(length_ + length);
+  return buffer_.data() + length_;
+}
+
+void DeltaGenerator::commit(size_t length) {
+  if (finished_) throw EngineError(ErrorCode::InvalidArgument, "delta generator already finished");
+  if (wantDigest_) digest_.update(buffer_.data() + length_, length);
+  length_ += length;
+  inputLength_ += length;
+  if (index_.params().weak == WeakHash::RabinKarp) {
+    search(rabinKarp_);
+  } else {
+    search(rollSum_);
+  }
+  if (position_ - literalStart_ >= kLiteralFlush) emit_literal_until(position_);
+}
+
+void DeltaGenerator::update(const uint8_t* data, size_t length) {
+  std::memcpy(input_space(length), data, length);
+  commit(length);
+}
+
+void DeltaGenerator::emit_literal_until(size_t position) {
+  encoder_->literal(buffer_.data() + literalStart_, position - literalStart_);
+  literalStart_ = position;
+}
+
+template <class Rolling>
+void DeltaGenerator::search(Rolling& sum) {
+  const size_t n = index_.params().blockLength;
+  const uint8_t* data = buffer_.data();
+  const size_t end = length_;
+  if (index_.block_count() == 0) {
+    position_ = end;
+    return;
+  }
+  for (;;) {
+    if (!sumValid_) {
+      if (end - position_ < n) return;
+      sum.reset();
+      sum.update(data + position_, n);
+      sumValid_ = true;
+      checked_ = false;
+    }
+    if (!checked_) {
+      uint32_t weak = sum.digest();
+      if (index_.may_contain(weak)) {
+        uint32_t block = index_.find(weak, data + position_, preferred_);
+        if (block != SignatureIndex::kNoBlock) {
+          emit_literal_until(position_);
+          encoder_->copy(uint64_t(block) * n, n);
+          position_ += n;
+          literalStart_ = position_;
+          preferred_ = block + 1;
+          sumValid_ = false;
+          continue;
+        }
+      }
+      checked_ = true;
+    }
+    if (position_ + n >= end) return;  // rolling needs the byte after the window
+    // The hot loop: roll byte by byte until the prefilter says a block might match.
+    size_t p = position_;
+    const size_t limit = end - n;
+    do {
+      sum.rotate(data[p], data[p + n]);
+      ++p;
+    } while (p < limit && !index_.may_contain(sum.digest()));
+    position_ = p;
+    checked_ = false;
+  }
+}
+
+template <class Rolling>
+void DeltaGenerator::match_tail() {
+  const size_t n = index_.params().blockLength;
+  const uint32_t blocks = index_.block_count();
+  if (blocks == 0) return;
+  const uint32_t last = blocks - 1;
+  const uint8_t* data = buffer_.data();
+  const size_t end = length_;
+  const size_t available = end - literalStart_;
+  auto take = [&](size_t length) {
+    emit_literal_until(end - length);
+    encoder_->copy(uint64_t(last) * n, length);
+    literalStart_ = end;
+    position_ = end;
+  };
+  if (uint32_t known = index_.last_block_length()) {
+    // The native signature states the final block's length: one window to try.
+    if (known < n && available >= known &&
+        index_.matches_block(last, Rolling::of(data + end - known, known), data + end - known, known))
+      take(known);
+    return;
+  }
+  // librsync signatures do not state it: try every shorter tail, longest first.
+  size_t longest = std::min(available, n - 1);
+  if (longest == 0) return;
+  Rolling sum;
+  sum.reset();
+  sum.update(data + end - longest, longest);
+  for (size_t length = longest; length > 0; --length) {
+    if (index_.matches_block(last, sum.digest(), data + end - length, length)) {
+      take(length);
+      return;
+    }
+    sum.rollout(data[end - length]);
+  }
+}
+
+void DeltaGenerator::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (index_.params().weak == WeakHash::RabinKarp) {
+    match_tail<RabinKarp>();
+  } else {
+    match_tail<RollSum>();
+  }
+  emit_literal_until(length_);
+  BasisSummary output;
+  output.known = wantDigest_;
+  output.length = inputLength_;
+  if (wantDigest_) digest_.finalize(output.digest.data(), kDigestLength);
+  encoder_->end(output);
+}
+
+}  // namespace deltanode

@@ -1,0 +1,145 @@
+#include "file_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "errors.h"
+
+namespace deltanode {
+
+OpenFile::OpenFile(const FileRef& ref, Mode mode) : name_(ref.describe()) {
+  if (ref.fd >= 0) {
+    fd_ = ref.fd;
+  } else {
+    int flags = mode == Mode::Read ? O_RDONLY : O_WRONLY | O_CREAT | O_EXCL;
+    do {
+      fd_ = ::open(ref.path.c_str(), flags | O_CLOEXEC, 0666);
+    } while (fd_ < 0 && errno == EINTR);
+    if (fd_ < 0) fail("open");
+    owned_ = true;
+  }
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) fail("fstat");
+  if (S_ISDIR(st.st_mode)) {
+    errno = EISDIR;
+    fail("open");
+  }
+  seekable_ = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
+  if (S_ISREG(st.st_mode)) size_ = uint64_t(st.st_size);
+  if (S_ISBLK(st.st_mode)) {
+    off_t end = ::lseek(fd_, 0, SEEK_END);
+    if (end < 0) fail("lseek");
+    size_ = uint64_t(end);
+  }
+  // A borrowed descriptor may already be part-way through; sequential reads continue from there.
+  if (seekable_ && ref.fd >= 0) {
+    off_t at = ::lseek(fd_, 0, SEEK_CUR);
+    cursor_ = at > 0 ? uint64_t(at) : 0;
+  }
+  if (seekable_ && mode == Mode::Read) {
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+}
+
+OpenFile::~OpenFile() {
+  if (owned_ && fd_ >= 0) ::close(fd_);
+}
+
+void OpenFile::fail(const char* what) const {
+  int code = errno;
+  throw EngineError(ErrorCode::Io, std::string(what) + " " + name_ + ": " + std::strerror(code), code);
+}
+
+size_t OpenFile::read_next(uint8_t* out, size_t length) {
+  for (;;) {
+    ssize_t n = seekable_ ? ::pread(fd_, out, length, off_t(cursor_)) : ::read(fd_, out, length);
+    if (n >= 0) {
+      cursor_ += uint64_t(n);
+      return size_t(n);
+    }
+    if (errno != EINTR) fail("read");
+  }
+}
+
+void OpenFile::read_at(uint64_t offset, uint8_t* out, size_t length) {
+  while (length > 0) {
+    ssize_t n = ::pread(fd_, out, length, off_t(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("read");
+    }
+    if (n == 0) {
+      // The basis shrank under us: report it rather than invent bytes.
+      throw EngineError(ErrorCode::Io, "read " + name_ + ": unexpected end of file (was it changed during the job?)");
+    }
+    out += n;
+    offset += uint64_t(n);
+    length -= size_t(n);
+  }
+}
+
+void OpenFile::write_all(const uint8_t* data, size_t length) {
+  while (length > 0) {
+    ssize_t n = ::write(fd_, data, length);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    data += n;
+    length -= size_t(n);
+  }
+}
+
+void OpenFile::write_at(uint64_t offset, const uint8_t* data, size_t length) {
+  while (length > 0) {
+    ssize_t n = ::pwrite(fd_, data, length, off_t(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    data += n;
+    offset += uint64_t(n);
+    length -= size_t(n);
+  }
+}
+
+void OpenFile::sync() {
+  if (::fsync(fd_) != 0) fail("fsync");
+}
+
+void FileSink::write(const uint8_t* data, size_t length) {
+  if (buffer_.size() + length > kBufferSize) flush();
+  if (length >= kBufferSize) {
+    file_.write_all(data, length);
+    return;
+  }
+  buffer_.insert(buffer_.end(), data, data + length);
+}
+
+void FileSink::flush() {
+  if (buffer_.empty()) return;
+  file_.write_all(buffer_.data(), buffer_.size());
+  buffer_.clear();
+}
+
+std::vector<uint8_t> read_signature_file(OpenFile& file, uint64_t limit) {
+  std::vector<uint8_t> bytes;
+  if (file.seekable()) {
+    if (file.size() > limit) throw EngineError(ErrorCode::BadSignature, file.name() + " is too large to be a signature");
+    bytes.reserve(size_t(file.size()));
+  }
+  uint8_t chunk[65536];
+  for (;;) {
+    size_t n = file.read_next(chunk, sizeof chunk);
+    if (n == 0) break;
+    if (bytes.size() + n > limit) throw EngineError(ErrorCode::BadSignature, file.name() + " is too large to be a signature");
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  }
+  return bytes;
+}
+
+}  // namespace deltanode

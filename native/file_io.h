@@ -1,0 +1,75 @@
+// Thin POSIX file helpers: every failure becomes an EngineError(Io) naming the file and errno.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "byte_sink.h"
+#include "patch.h"
+
+namespace deltanode {
+
+// A file named by path (opened and closed here) or by an open descriptor (borrowed).
+struct FileRef {
+  std::string path;
+  int fd = -1;
+  std::string describe() const { return fd >= 0 ? "fd " + std::to_string(fd) : path; }
+};
+
+class OpenFile {
+ public:
+  enum class Mode { Read, CreateExclusive };
+  OpenFile(const FileRef& ref, Mode mode);
+  ~OpenFile();
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+
+  int fd() const noexcept { return fd_; }
+  const std::string& name() const noexcept { return name_; }
+  bool seekable() const noexcept { return seekable_; }   // a regular file: pread works, size is known
+  uint64_t size() const noexcept { return size_; }
+
+  // Sequential read of up to `length` bytes; 0 at end of file.
+  size_t read_next(uint8_t* out, size_t length);
+  void read_at(uint64_t offset, uint8_t* out, size_t length);
+  void write_all(const uint8_t* data, size_t length);
+  void write_at(uint64_t offset, const uint8_t* data, size_t length);
+  void sync();
+
+ private:
+  [[noreturn]] void fail(const char* what) const;
+  int fd_ = -1;
+  bool owned_ = false;
+  bool seekable_ = false;
+  uint64_t size_ = 0;
+  uint64_t cursor_ = 0;
+  std::string name_;
+};
+
+class FileSink final : public ByteSink {
+ public:
+  explicit FileSink(OpenFile& file) : file_(file) { buffer_.reserve(kBufferSize); }
+  void write(const uint8_t* data, size_t length) override;
+  void flush();
+
+ private:
+  static constexpr size_t kBufferSize = 1 << 20;
+  OpenFile& file_;
+  std::vector<uint8_t> buffer_;
+};
+
+class FileBasis final : public BasisReader {
+ public:
+  explicit FileBasis(OpenFile& file) : file_(file) {}
+  uint64_t size() const override { return file_.size(); }
+  void read(uint64_t offset, uint8_t* out, size_t length) override { file_.read_at(offset, out, length); }
+
+ private:
+  OpenFile& file_;
+};
+
+// Reads a signature into memory (the delta search needs all of it), refusing one above `limit` bytes.
+std::vector<uint8_t> read_signature_file(OpenFile& file, uint64_t limit);
+
+}  // namespace deltanode

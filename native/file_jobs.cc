@@ -1,0 +1,115 @@
+#include "file_jobs.h"
+
+#include <vector>
+
+#include "delta.h"
+#include "errors.h"
+#include "signature.h"
+#include "signature_index.h"
+
+namespace deltanode {
+
+static constexpr size_t kReadChunk = 1 << 20;
+
+void JobControl::check_cancelled() const {
+  if (slots_ && __atomic_load_n(&slots_[kCancel], __ATOMIC_RELAXED) != 0)
+    throw EngineError(ErrorCode::Aborted, "the operation was aborted");
+}
+
+static void finish_output(OpenFile& output, FileSink& sink, bool syncOutput) {
+  sink.flush();
+  if (syncOutput && output.seekable()) output.sync();
+}
+
+SignatureJobResult sign_file(const FileRef& basisRef, const FileRef& signatureRef, const RequestedParams& requested,
+                             bool syncOutput, const JobControl& control) {
+  OpenFile basis(basisRef, OpenFile::Mode::Read);
+  int64_t size = basis.seekable() ? int64_t(basis.size()) : kUnknownSize;
+  SignatureParams params = resolve_params(requested, size);
+  OpenFile output(signatureRef, OpenFile::Mode::CreateExclusive);
+  FileSink sink(output);
+  // A seekable output gets the summary in the header (rewritten at the end); a pipe gets a trailer.
+  SignatureWriter writer(params, sink, output.seekable());
+  if (size >= 0) control.set_total(uint64_t(size));
+  std::vector<uint8_t> chunk(kReadChunk);
+  uint64_t done = 0;
+  for (;;) {
+    control.check_cancelled();
+    size_t n = basis.read_next(chunk.data(), chunk.size());
+    if (n == 0) break;
+    writer.update(chunk.data(), n);
+    done += n;
+    control.set_done(done);
+  }
+  writer.finish();
+  sink.flush();
+  if (params.format == Format::Native && output.seekable()) {
+    auto header = writer.final_header();
+    output.write_at(0, header.data(), header.size());
+  }
+  finish_output(output, sink, syncOutput);
+  return {params, writer.summary()};
+}
+
+DeltaJobResult delta_file(const FileRef& signatureRef, const FileRef& newRef, const FileRef& deltaRef, bool syncOutput,
+                          const JobControl& control) {
+  std::vector<uint8_t> signatureBytes;
+  {
+    OpenFile signatureFile(signatureRef, OpenFile::Mode::Read);
+    signatureBytes = read_signature_file(signatureFile, kMaxSignatureBytes);
+  }
+  SignatureIndex index = SignatureIndex::parse(signatureBytes.data(), signatureBytes.size());
+  std::vector<uint8_t>().swap(signatureBytes);
+  OpenFile newFile(newRef, OpenFile::Mode::Read);
+  if (newFile.seekable()) control.set_total(newFile.size());
+  OpenFile output(deltaRef, OpenFile::Mode::CreateExclusive);
+  FileSink sink(output);
+  DeltaGenerator generator(index, sink);
+  uint64_t done = 0;
+  for (;;) {
+    control.check_cancelled();
+    size_t n = newFile.read_next(generator.input_space(kReadChunk), kReadChunk);
+    if (n == 0) break;
+    generator.commit(n);
+    done += n;
+    control.set_done(done);
+  }
+  generator.finish();
+  finish_output(output, sink, syncOutput);
+  return {index.params().format, generator.input_length()};
+}
+
+PatchJobResult patch_file(const FileRef& basisRef, const FileRef& deltaRef, const FileRef& outputRef, bool syncOutput,
+                          const JobControl& control) {
+  OpenFile basis(basisRef, OpenFile::Mode::Read);
+  if (!basis.seekable())
+    throw EngineError(ErrorCode::InvalidArgument, "the basis " + basis.name() + " must be a regular file (patch reads it at random offsets)");
+  OpenFile delta(deltaRef, OpenFile::Mode::Read);
+  FileBasis reader(basis);
+  PatchApplier applier(reader);
+  if (delta.seekable()) {
+    applier.set_input_length(delta.size());
+    control.set_total(delta.size());
+  }
+  OpenFile output(outputRef, OpenFile::Mode::CreateExclusive);
+  FileSink sink(output);
+  std::vector<uint8_t> chunk(kReadChunk);
+  uint64_t done = 0;
+  for (;;) {
+    control.check_cancelled();
+    size_t n = delta.read_next(chunk.data(), chunk.size());
+    size_t at = 0;
+    // A copy command can stand for gigabytes: apply it in pieces so cancellation stays prompt.
+    do {
+      control.check_cancelled();
+      at += applier.step(chunk.data() + at, n - at, n == 0, sink, 64u << 20);
+    } while (at < n || applier.has_pending_output());
+    done += n;
+    control.set_done(done);
+    if (n == 0) break;
+  }
+  finish_output(output, sink, syncOutput);
+  return {applier.format(), applier.output_length()};
+}
+
+}  // namespace deltanode

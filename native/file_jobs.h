@@ -1,0 +1,53 @@
+// Whole-file operations run on a worker thread: read with pread, write through a buffer, check
+// for cancellation and publish progress between chunks.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "file_io.h"
+#include "format.h"
+#include "params.h"
+
+namespace deltanode {
+
+// Shared with JavaScript through a small ArrayBuffer of four u64 slots.
+class JobControl {
+ public:
+  enum Slot { kCancel = 0, kDone = 1, kTotal = 2 };
+  explicit JobControl(uint64_t* slots = nullptr) : slots_(slots) {}
+  void check_cancelled() const;
+  void set_total(uint64_t total) const noexcept { store(kTotal, total); }
+  void set_done(uint64_t done) const noexcept { store(kDone, done); }
+
+ private:
+  void store(Slot slot, uint64_t value) const noexcept {
+    if (slots_) __atomic_store_n(&slots_[slot], value, __ATOMIC_RELAXED);
+  }
+  uint64_t* slots_;
+};
+
+struct SignatureJobResult {
+  SignatureParams params;
+  BasisSummary basis;  // known for the native format
+};
+SignatureJobResult sign_file(const FileRef& basis, const FileRef& signature, const RequestedParams& requested,
+                             bool syncOutput, const JobControl& control);
+
+struct DeltaJobResult {
+  Format format = Format::Native;
+  uint64_t newLength = 0;
+};
+DeltaJobResult delta_file(const FileRef& signature, const FileRef& newFile, const FileRef& delta, bool syncOutput,
+                          const JobControl& control);
+
+struct PatchJobResult {
+  Format format = Format::Native;
+  uint64_t outputLength = 0;
+};
+PatchJobResult patch_file(const FileRef& basis, const FileRef& delta, const FileRef& output, bool syncOutput,
+                          const JobControl& control);
+
+// The largest signature a delta job loads (it must fit in memory next to its hash directory).
+constexpr uint64_t kMaxSignatureBytes = uint64_t(4) << 30;
+
+}  // namespace deltanode

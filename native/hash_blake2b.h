@@ -1,0 +1,40 @@
+// BLAKE2b (RFC 7693), unkeyed, digest length 1..64 bytes.
+//
+// librsync's default strong sum: rdiff signatures hash each block with
+// BLAKE2b-256 (outLength 32) and then truncate to the signature's strong-sum
+// length, so callers should pass 32 here and truncate themselves rather
+// than asking for a shorter digest (a shorter outLength changes every byte).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace deltanode {
+
+// One-shot BLAKE2b of `length` bytes at `data`, writing `outLength` bytes to
+// `out`. `outLength` must be 1..64; larger values are treated as 64 and 0
+// writes nothing. `data` may be null when `length` is 0.
+void blake2b(const uint8_t* data, size_t length, uint8_t* out,
+             size_t outLength) noexcept;
+
+// Incremental BLAKE2b for input that arrives in pieces. Produces exactly the
+// same digest as the one-shot function for the concatenated input.
+// finalize() may be called once; the object is spent afterwards.
+class Blake2b {
+ public:
+  // outLength must be 1..64 (same clamping as the one-shot function).
+  explicit Blake2b(size_t outLength = 64) noexcept;
+  void update(const uint8_t* data, size_t length) noexcept;
+  // Writes outLength bytes to `out`.
+  void finalize(uint8_t* out) noexcept;
+
+ private:
+  uint64_t h_[8];
+  uint64_t t0_ = 0;  // total bytes hashed so far, low word
+  uint64_t t1_ = 0;  // ... high word (RFC 7693 counter is 128-bit)
+  uint8_t buf_[128];
+  size_t bufLen_ = 0;
+  size_t outLen_;
+};
+
+}  // namespace deltanode

@@ -1,0 +1,84 @@
+// The two rolling weak checksums of librsync, bit-exact: signatures must match rdiff's.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace deltanode {
+
+// Adler-style sum: s1 = sum(b + 31), s2 = sum of successive s1, both mod 2^16.
+class RollSum {
+ public:
+  static constexpr uint32_t kCharOffset = 31;
+
+  void reset() noexcept { count_ = 0; s1_ = 0; s2_ = 0; }
+  void update(const uint8_t* data, size_t length) noexcept {
+    uint32_t s1 = s1_, s2 = s2_;
+    for (size_t i = 0; i < length; ++i) {
+      s1 += data[i] + kCharOffset;
+      s2 += s1;
+    }
+    s1_ = s1 & 0xffff;
+    s2_ = s2 & 0xffff;
+    count_ += length;
+  }
+  // Slide the window by one byte: `out` leaves at the front, `in` joins at the back.
+  void rotate(uint8_t out, uint8_t in) noexcept {
+    s1_ = (s1_ + in - out) & 0xffff;
+    s2_ = (s2_ + s1_ - uint32_t(count_) * (out + kCharOffset)) & 0xffff;
+  }
+  void rollout(uint8_t out) noexcept {
+    s1_ = (s1_ - (out + kCharOffset)) & 0xffff;
+    s2_ = (s2_ - uint32_t(count_) * (out + kCharOffset)) & 0xffff;
+    --count_;
+  }
+  uint32_t digest() const noexcept { return s2_ << 16 | s1_; }
+  static uint32_t of(const uint8_t* data, size_t length) noexcept {
+    RollSum sum;
+    sum.update(data, length);
+    return sum.digest();
+  }
+
+ private:
+  size_t count_ = 0;
+  uint32_t s1_ = 0;
+  uint32_t s2_ = 0;
+};
+
+// Polynomial hash mod 2^32 seeded with 1: h = h * M + b. The seed term makes rolling out a byte
+// also shift the seed's power, hence the (out + M - 1) factor.
+class RabinKarp {
+ public:
+  static constexpr uint32_t kMultiplier = 0x08104225u;
+  static constexpr uint32_t kInverse = 0x98f009adu;  // kMultiplier * kInverse == 1 mod 2^32
+  static constexpr uint32_t kSeed = 1;
+
+  void reset() noexcept { hash_ = kSeed; power_ = 1; }
+  void update(const uint8_t* data, size_t length) noexcept {
+    uint32_t hash = hash_, power = power_;
+    for (size_t i = 0; i < length; ++i) {
+      hash = hash * kMultiplier + data[i];
+      power *= kMultiplier;
+    }
+    hash_ = hash;
+    power_ = power;
+  }
+  void rotate(uint8_t out, uint8_t in) noexcept {
+    hash_ = hash_ * kMultiplier + in - power_ * (out + kMultiplier - 1);
+  }
+  void rollout(uint8_t out) noexcept {
+    power_ *= kInverse;
+    hash_ -= power_ * (out + kMultiplier - 1);
+  }
+  uint32_t digest() const noexcept { return hash_; }
+  static uint32_t of(const uint8_t* data, size_t length) noexcept {
+    RabinKarp sum;
+    sum.update(data, length);
+    return sum.digest();
+  }
+
+ private:
+  uint32_t hash_ = kSeed;
+  uint32_t power_ = 1;  // kMultiplier ^ window length
+};
+
+}  // namespace deltanode

@@ -1,0 +1,48 @@
+// Signature generation: one record (weak sum, strong sum prefix) per block of the basis.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "byte_sink.h"
+#include "format.h"
+#include "hash_blake3.h"
+
+namespace deltanode {
+
+// Appends the records of `length` bytes of basis that start on a block boundary; every block is
+// full except possibly the last. Pure function of its input, so ranges can be signed in parallel.
+void append_block_records(const SignatureParams& params, const uint8_t* data, size_t length,
+                          std::vector<uint8_t>& out);
+
+size_t signature_record_length(const SignatureParams& params) noexcept;
+
+// Incremental writer: feed the basis in pieces of any size.
+class SignatureWriter {
+ public:
+  // With `headerRewritable`, the native header is written with placeholder summary fields that the
+  // caller overwrites with final_header() once finished (file output); otherwise a native
+  // signature carries its summary in a trailer (stream output).
+  SignatureWriter(const SignatureParams& params, ByteSink& sink, bool headerRewritable);
+
+  void update(const uint8_t* data, size_t length);
+  void finish();
+
+  const SignatureParams& params() const noexcept { return params_; }
+  BasisSummary summary() const;                // after finish()
+  std::vector<uint8_t> final_header() const;   // after finish()
+
+ private:
+  SignatureParams params_;
+  ByteSink& sink_;
+  bool headerRewritable_;
+  bool finished_ = false;
+  bool wantDigest_;
+  std::vector<uint8_t> partialBlock_;
+  std::vector<uint8_t> records_;
+  Blake3 digest_;
+  uint64_t length_ = 0;
+  Digest finalDigest_{};
+};
+
+}  // namespace deltanode

@@ -1,0 +1,60 @@
+// A parsed signature ready for matching: per-block sums plus a hash directory keyed by weak sum.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "format.h"
+
+namespace deltanode {
+
+class SignatureIndex {
+ public:
+  static constexpr uint32_t kNoBlock = 0xffffffffu;
+  // Identical blocks are indexed once; beyond this many weak-sum twins a position gives up, so a
+  // basis crafted to collide cannot make the search quadratic.
+  static constexpr unsigned kMaxCandidates = 64;
+
+  // Throws EngineError(BadSignature) on malformed input.
+  static SignatureIndex parse(const uint8_t* data, size_t length);
+
+  const SignatureParams& params() const noexcept { return params_; }
+  const BasisSummary& summary() const noexcept { return summary_; }
+  uint32_t block_count() const noexcept { return uint32_t(weak_.size()); }
+  // Length of the final block when the signature says (native); 0 when unknown (librsync).
+  uint32_t last_block_length() const noexcept { return lastBlockLength_; }
+  uint32_t weak(uint32_t block) const noexcept { return weak_[block]; }
+  const uint8_t* strong(uint32_t block) const noexcept { return &strong_[size_t(block) * params_.strongLength]; }
+
+  // Cheap test that rejects most positions with one bit lookup.
+  bool may_contain(uint32_t weak) const noexcept {
+    uint64_t h = mix(weak) >> (64 - filterBits_);
+    return (filter_[h >> 6] >> (h & 63)) & 1;
+  }
+
+  // Finds a full-length block whose sums match the window; `preferred` (the block after the last
+  // match) wins when it matches, which keeps copies contiguous. The strong sum of the window is
+  // computed at most once per call.
+  uint32_t find(uint32_t weak, const uint8_t* window, uint32_t preferred) const noexcept;
+
+  // Whether the window (the tail of the new file) equals the basis's final block.
+  bool matches_block(uint32_t block, uint32_t weak, const uint8_t* window, size_t length) const noexcept;
+
+ private:
+  static uint64_t mix(uint32_t weak) noexcept { return uint64_t(weak) * 0x9E3779B97F4A7C15ull; }
+  void build_directory();
+
+  SignatureParams params_;
+  BasisSummary summary_;
+  uint32_t lastBlockLength_ = 0;
+  uint32_t indexedBlocks_ = 0;  // blocks eligible for full-window matches
+  std::vector<uint32_t> weak_;
+  std::vector<uint8_t> strong_;
+  unsigned tableBits_ = 1;
+  unsigned filterBits_ = 6;
+  std::vector<uint32_t> bucketStart_;
+  std::vector<uint32_t> bucketBlocks_;
+  std::vector<uint64_t> filter_;
+};
+
+}  // namespace deltanode
