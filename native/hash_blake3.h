@@ -52,25 +52,27 @@ class Blake3 {
   // exactly the state it would have had after update() with all of
   // following's input. This is the merge step for parallel hashing:
   //
-  //   // buffer of n bytes; split = largest power of two times 1024 < n
-  //   Blake3 left;                                     // thread A
+  //   // n bytes at buf; split = the largest 1024 * 2^j that is < n
+  //   Blake3 left;                                           // thread A
   //   left.update(buf, split);
   //   Blake3 right = Blake3::startingAtChunk(split / 1024);  // thread B
   //   right.update(buf + split, n - split);
-  //   left.append(right);                              // after both join
-  //   left.finalize(digest);          // == blake3(buf, n, digest)
+  //   left.append(right);                            // after both joined
+  //   left.finalize(digest);              // same as blake3(buf, n, digest)
   //
-  // Contract, checked (returns false and changes nothing if violated):
-  //  - following was created with startingAtChunk(k), where k*1024 is the
-  //    number of bytes this hasher has consumed since its own start (so this
-  //    hasher's input must end on a chunk boundary, unless it is empty);
-  //  - the subtrees inside `following` must also be subtrees of the combined
-  //    input. Sufficient: k is a multiple of 2^j, where 2^j >= the number of
-  //    chunks in following (rounded up). Example: parts of 2^j chunks each,
-  //    each starting at a multiple of 2^j chunks, appended in order, with
-  //    only the last part shorter.
-  // An empty `following` is always accepted and changes nothing. `following`
-  // is only read, so it may be discarded or reused afterwards.
+  // Contract, checked: when it does not hold, append() returns false and
+  // changes nothing.
+  //  - following's first chunk (its startingAtChunk index) is the chunk
+  //    right after this hasher's input, so this hasher's input must end on
+  //    a chunk boundary (or be empty: then the indices must simply match);
+  //  - following must be a subtree of the combined tree: its offset in
+  //    chunks, counted from this hasher's own first chunk, must be a
+  //    multiple of 2^j for the smallest 2^j >= following's length in chunks
+  //    (rounded up). That is sufficient, and checked exactly.
+  // Typical use: parts of 2^j chunks each, part i starting at chunk
+  // i * 2^j, hashed on any threads and appended in order; only the last
+  // part may be shorter (or end mid-chunk). An empty `following` is always
+  // accepted and changes nothing.
   bool append(const Blake3& following) noexcept;
 
  private:

@@ -1,0 +1,57 @@
+// The deltanode command: dispatch, and the mapping of failures to exit statuses.
+import { readFileSync } from 'node:fs';
+import { DeltanodeError } from '../errors.js';
+import { runEngineCommand } from './engine-commands.js';
+import { HELP, UsageError } from './usage.js';
+
+const INPUT_ERRORS = new Set([
+  'DELTANODE_ERR_INVALID_ARGUMENT', 'DELTANODE_ERR_BAD_SIGNATURE', 'DELTANODE_ERR_CORRUPT_DELTA',
+  'DELTANODE_ERR_BASIS_MISMATCH', 'DELTANODE_ERR_OUTPUT_EXISTS',
+]);
+
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'signature':
+      case 'delta':
+      case 'patch':
+        return await runEngineCommand(command, rest);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(`${HELP}\n`);
+        return command === undefined ? 2 : 0;
+      case '-V':
+      case '--version':
+        process.stdout.write(`deltanode ${version()}\n`);
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } catch (error) {
+    return report(error);
+  }
+}
+
+function report(error: unknown): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`deltanode: ${error.message}\nTry 'deltanode --help'.\n`);
+    return 2;
+  }
+  if (error instanceof DeltanodeError) {
+    process.stderr.write(`deltanode: ${error.message} (${error.code})\n`);
+    if (INPUT_ERRORS.has(error.code)) return 2;
+    // A missing or unreadable input is the caller's input error too.
+    if (error.code === 'DELTANODE_ERR_IO' && /\bopen\b.*(No such file|Permission denied|Is a directory)/.test(error.message)) return 2;
+    return 1;
+  }
+  process.stderr.write(`deltanode: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  return 1;
+}

@@ -1,0 +1,23 @@
+// Usage errors (exit status 2) and the help text of the deltanode command.
+export class UsageError extends Error {}
+
+export const HELP = `Usage: deltanode <command> [options] [arguments]
+
+Delta commands (rdiff-compatible arguments; "-" or an omitted file means stdin/stdout):
+  deltanode signature [-b N] [-S N] [-H xxh3|blake2|md4] [-R rabinkarp|rollsum]
+                      [--format native|librsync] BASIS [SIG]
+  deltanode delta SIG NEWFILE [DELTA]
+  deltanode patch BASIS DELTA [NEWFILE]
+
+Options:
+  -b, --block-size=N   block length, 0 (default) for the recommended size
+  -S, --sum-size=N     strong sum bytes, 0 (default) for the maximum, -1 for the minimum safe
+  -H, --hash=ALG       strong hash: xxh3 (native default), blake2 (librsync default), md4
+  -R, --rollsum=ALG    weak rolling sum: rabinkarp (default) or rollsum
+      --format=F       native (default) or librsync (rdiff 2.3's files, byte-identical)
+  -f, --force          overwrite an existing output file
+  -s, --statistics     print sizes, time and throughput to stderr
+  -I, -O N             accepted for rdiff compatibility; buffer sizes are chosen internally
+  -h, --help           this text;  -V, --version  the version
+
+Exit status: 0 success, 1 failure, 2 usage or input error.`;

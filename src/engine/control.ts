@@ -1,0 +1,68 @@
+// Cancellation and progress for native jobs: a tiny ArrayBuffer the worker thread polls and
+// updates, so neither direction needs a call across threads.
+import { AbortedError } from '../errors.js';
+
+export interface Progress {
+  /** Bytes of the job's main input processed so far. */
+  bytesDone: number;
+  /** Size of that input, or null when it is a pipe. */
+  bytesTotal: number | null;
+}
+
+export interface JobOptions {
+  /** Cancels the job; it rejects with AbortedError and leaves no output behind. */
+  signal?: AbortSignal;
+  /** Called about every `progressInterval` ms while the job runs, and once at the end. */
+  onProgress?: (progress: Progress) => void;
+  progressInterval?: number;
+}
+
+const CANCEL = 0;
+const DONE = 1;
+const TOTAL = 2;
+
+export class JobControl {
+  readonly buffer = new ArrayBuffer(32);
+  readonly #slots = new BigUint64Array(this.buffer);
+  readonly #options: JobOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #lastReported = -1;
+  readonly #onAbort = (): void => {
+    this.#slots[CANCEL] = 1n;
+  };
+
+  constructor(options: JobOptions = {}) {
+    this.#options = options;
+  }
+
+  progress(): Progress {
+    const total = Number(this.#slots[TOTAL]);
+    return { bytesDone: Number(this.#slots[DONE]), bytesTotal: total > 0 ? total : null };
+  }
+
+  /** Runs a native job with cancellation wired to the signal and progress reported. */
+  async run<T>(job: (control: ArrayBuffer) => Promise<T>): Promise<T> {
+    const { signal, onProgress } = this.#options;
+    if (signal?.aborted) throw new AbortedError();
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (onProgress) {
+      this.#timer = setInterval(() => this.#report(), this.#options.progressInterval ?? 200);
+      this.#timer.unref();
+    }
+    try {
+      const result = await job(this.buffer);
+      this.#report();
+      return result;
+    } finally {
+      clearInterval(this.#timer);
+      signal?.removeEventListener('abort', this.#onAbort);
+    }
+  }
+
+  #report(): void {
+    const progress = this.progress();
+    if (progress.bytesDone === this.#lastReported) return;
+    this.#lastReported = progress.bytesDone;
+    this.#options.onProgress?.(progress);
+  }
+}

@@ -1,0 +1,10 @@
+export { signatureFile, deltaFile, patchFile } from './files.js';
+export type { SignatureResult, DeltaResult, PatchResult, FileJobOptions } from './files.js';
+export { createSignatureStream, createDeltaStream, createPatchStream, EngineStream, SignatureStream } from './streams.js';
+export type { EngineStreamOptions } from './streams.js';
+export { signatureBuffer, deltaBuffer, patchBuffer } from './buffers.js';
+export type { SignatureOptions, SignatureParams, SignatureFormat, StrongHashName, WeakHashName } from './params.js';
+export type { Progress, JobOptions } from './control.js';
+export type { FileInput, FileOutput, OutputOptions } from './output.js';
+export { hash } from './hash.js';
+export type { HashAlgorithm } from './hash.js';

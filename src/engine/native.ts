@@ -1,0 +1,43 @@
+// Loads the compiled addon (a prebuild, or build/Release from `npm install`) and explains how to
+// get one when that fails.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { NativeAddon } from '../../typings/addon.js';
+import { NativeLoadError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let loaded: NativeAddon | undefined;
+
+function explain(cause: unknown): string {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const hints = [
+    `deltanode could not load its native addon for Node ${process.version} (${process.platform}-${process.arch}, ` +
+      `Node-API ${process.versions.napi}).`,
+    `Reason: ${reason}`,
+  ];
+  if (/No native build was found/.test(reason)) {
+    hints.push(
+      'No prebuilt binary matches this platform and none was compiled. Build it from source:',
+      '  npm rebuild deltanode   (needs python3, make and a C++17 compiler: apt-get install -y python3 make g++)',
+    );
+  } else if (/NODE_MODULE_VERSION|invalid ELF|wrong ELF class|undefined symbol/.test(reason)) {
+    hints.push('The binary was built for another Node.js or architecture. Rebuild it: npm rebuild deltanode');
+  } else if (/GLIBC|GLIBCXX/.test(reason)) {
+    hints.push('The binary needs a newer C/C++ runtime than this system has. Rebuild from source: npm rebuild deltanode');
+  }
+  return hints.join('\n');
+}
+
+export function nativeAddon(): NativeAddon {
+  if (loaded) return loaded;
+  try {
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    loaded = load(packageRoot);
+  } catch (cause) {
+    throw new NativeLoadError(explain(cause), { cause });
+  }
+  return loaded;
+}

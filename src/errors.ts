@@ -1,0 +1,128 @@
+// Every failure deltanode reports is a DeltanodeError with a literal `code`, so callers can
+// branch on `err.code` without parsing messages.
+
+export type DeltanodeErrorCode =
+  | 'DELTANODE_ERR_INVALID_ARGUMENT'
+  | 'DELTANODE_ERR_BAD_SIGNATURE'
+  | 'DELTANODE_ERR_CORRUPT_DELTA'
+  | 'DELTANODE_ERR_BASIS_MISMATCH'
+  | 'DELTANODE_ERR_DIGEST_MISMATCH'
+  | 'DELTANODE_ERR_OUTPUT_EXISTS'
+  | 'DELTANODE_ERR_ABORTED'
+  | 'DELTANODE_ERR_IO'
+  | 'DELTANODE_ERR_OUT_OF_MEMORY'
+  | 'DELTANODE_ERR_NATIVE_LOAD'
+  | 'DELTANODE_ERR_INTERNAL';
+
+export class DeltanodeError extends Error {
+  readonly code: DeltanodeErrorCode;
+  constructor(code: DeltanodeErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A caller passed an option or argument outside what the API accepts. */
+export class InvalidArgumentError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_INVALID_ARGUMENT';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_INVALID_ARGUMENT', message, options);
+  }
+}
+
+/** A signature is malformed, truncated, or of an unsupported version. */
+export class BadSignatureError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_BAD_SIGNATURE';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_BAD_SIGNATURE', message, options);
+  }
+}
+
+/** A delta is malformed, truncated, or has a command that does not fit the basis. */
+export class CorruptDeltaError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_CORRUPT_DELTA';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_CORRUPT_DELTA', message, options);
+  }
+}
+
+/** The basis given to patch is not the one the delta was computed against. */
+export class BasisMismatchError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_BASIS_MISMATCH';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_BASIS_MISMATCH', message, options);
+  }
+}
+
+/** Produced content does not hash to the digest it was promised to have. */
+export class DigestMismatchError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_DIGEST_MISMATCH';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_DIGEST_MISMATCH', message, options);
+  }
+}
+
+/** An output file exists and overwriting was not asked for. */
+export class OutputExistsError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_OUTPUT_EXISTS';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_OUTPUT_EXISTS', message, options);
+  }
+}
+
+/** The operation was cancelled through its AbortSignal. */
+export class AbortedError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_ABORTED';
+  constructor(message = 'the operation was aborted', options?: ErrorOptions) {
+    super('DELTANODE_ERR_ABORTED', message, options);
+  }
+}
+
+/** A system call failed; `errno` and `path` say which and where when known. */
+export class IoError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_IO';
+  readonly errno: number | undefined;
+  readonly path: string | undefined;
+  constructor(message: string, details: { errno?: number; path?: string } = {}, options?: ErrorOptions) {
+    super('DELTANODE_ERR_IO', message, options);
+    this.errno = details.errno;
+    this.path = details.path;
+  }
+}
+
+/** The native addon could not be loaded; the message says how to fix it. */
+export class NativeLoadError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_NATIVE_LOAD';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_NATIVE_LOAD', message, options);
+  }
+}
+
+/** Memory ran out, or an invariant broke: a bug to report. */
+export class InternalError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_INTERNAL' | 'DELTANODE_ERR_OUT_OF_MEMORY';
+  constructor(code: 'DELTANODE_ERR_INTERNAL' | 'DELTANODE_ERR_OUT_OF_MEMORY', message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Turns an error thrown by the addon (a plain Error with a `code`) into its typed class. */
+export function fromNativeError(error: unknown): DeltanodeError {
+  if (error instanceof DeltanodeError) return error;
+  const native = error as { message?: unknown; code?: unknown; errno?: unknown };
+  const message = typeof native.message === 'string' ? native.message : String(error);
+  const options = { cause: error };
+  switch (native.code) {
+    case 'DELTANODE_ERR_INVALID_ARGUMENT': return new InvalidArgumentError(message, options);
+    case 'DELTANODE_ERR_BAD_SIGNATURE': return new BadSignatureError(message, options);
+    case 'DELTANODE_ERR_CORRUPT_DELTA': return new CorruptDeltaError(message, options);
+    case 'DELTANODE_ERR_BASIS_MISMATCH': return new BasisMismatchError(message, options);
+    case 'DELTANODE_ERR_DIGEST_MISMATCH': return new DigestMismatchError(message, options);
+    case 'DELTANODE_ERR_ABORTED': return new AbortedError(message, options);
+    case 'DELTANODE_ERR_IO':
+      return new IoError(message, typeof native.errno === 'number' ? { errno: native.errno } : {}, options);
+    case 'DELTANODE_ERR_OUT_OF_MEMORY': return new InternalError('DELTANODE_ERR_OUT_OF_MEMORY', message, options);
+    default: return new InternalError('DELTANODE_ERR_INTERNAL', message, options);
+  }
+}

@@ -1,0 +1,70 @@
+// The raw surface of the native addon (build/Release/deltanode.node). Arguments are validated by
+// src/engine before they get here; the addon assumes them well formed.
+
+/** Numeric ids as the native formats store them. */
+export type NativeFormatId = 1 | 2; // 1 native, 2 librsync
+export type NativeWeakId = 1 | 2; // 1 rollsum, 2 rabinkarp
+export type NativeStrongId = 1 | 2 | 3; // 1 md4, 2 blake2b, 3 xxh3-128
+
+export interface NativeRequestedParams {
+  format: NativeFormatId;
+  weak: NativeWeakId;
+  strong: NativeStrongId;
+  /** 0: recommended for the basis size. */
+  blockLength: number;
+  /** 0: maximum, -1: minimum safe for the basis size. */
+  strongLength: number;
+}
+
+export interface NativeParams {
+  format: NativeFormatId;
+  weak: NativeWeakId;
+  strong: NativeStrongId;
+  blockLength: number;
+  strongLength: number;
+}
+
+export interface NativeBasisSummary {
+  length: number;
+  digest: Buffer;
+}
+
+/** A path, or an open file descriptor that the addon borrows (never closes). */
+export type NativeFileRef = string | number;
+
+export interface NativeStepResult {
+  output: Buffer;
+  consumed: number;
+  done: boolean;
+  more: boolean;
+}
+
+export interface NativeEngineHandle {
+  step(input: Buffer | null, final: boolean, outputBudget: number): Promise<NativeStepResult>;
+}
+
+export interface NativeSignatureEngine extends NativeEngineHandle {
+  readonly params: NativeParams;
+}
+
+export interface NativeDeltaEngine extends NativeEngineHandle {
+  readonly params: NativeParams;
+  readonly basis: NativeBasisSummary | null;
+}
+
+export interface NativeAddon {
+  /** `control` is an ArrayBuffer of 4 u64 slots: [cancel, bytes done, bytes total, unused]. */
+  signatureFile(basis: NativeFileRef, signature: NativeFileRef, params: NativeRequestedParams, fsync: boolean,
+    control: ArrayBuffer): Promise<{ params: NativeParams; basis: NativeBasisSummary | null }>;
+  deltaFile(signature: NativeFileRef, newFile: NativeFileRef, delta: NativeFileRef, fsync: boolean,
+    control: ArrayBuffer): Promise<{ format: NativeFormatId; newLength: number }>;
+  patchFile(basis: NativeFileRef, delta: NativeFileRef, output: NativeFileRef, fsync: boolean,
+    control: ArrayBuffer): Promise<{ format: NativeFormatId; outputLength: number }>;
+
+  createSignatureEngine(params: NativeRequestedParams, sizeHint: number | null): NativeSignatureEngine;
+  createDeltaEngine(signature: Buffer): Promise<NativeDeltaEngine>;
+  createPatchEngine(basis: Buffer | number): NativeEngineHandle;
+
+  hash(algorithm: 'blake3' | 'xxh3-128' | 'blake2b-256' | 'md4', data: Buffer): Buffer;
+  hash(algorithm: 'rollsum' | 'rabinkarp', data: Buffer): number;
+}
