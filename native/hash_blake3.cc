@@ -348,11 +348,21 @@ void compressLanes(const uint8_t* base, size_t stride, size_t blocks,
     uint32_t f = flags;
     if (b == 0) f |= firstFlags;
     if (b + 1 == blocks) f |= lastFlags;
-    V v[16] = {h[0],         h[1],         h[2],
-               h[3],         h[4],         h[5],
-               h[6],         h[7],         L::splat(kIv[0]),
-               L::splat(kIv[1]), L::splat(kIv[2]), L::splat(kIv[3]),
-               counterLo,    counterHi,    L::splat(kBlockLen),
+    V v[16] = {h[0],
+               h[1],
+               h[2],
+               h[3],
+               h[4],
+               h[5],
+               h[6],
+               h[7],
+               L::splat(kIv[0]),
+               L::splat(kIv[1]),
+               L::splat(kIv[2]),
+               L::splat(kIv[3]),
+               counterLo,
+               counterHi,
+               L::splat(kBlockLen),  // every block of a whole chunk is full
                L::splat(f)};
     sevenRounds<L>(v, m);
     for (int i = 0; i < 8; ++i) h[i] = L::bxor(v[i], v[i + 8]);

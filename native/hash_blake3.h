@@ -10,7 +10,8 @@
 //
 // SIMD: the lane-parallel path is chosen at compile time. AVX2 builds hash 8
 // chunks at a time (plus a 4-way SSE tail), SSE2/SSE4.1 builds 4 at a time,
-// everything else uses the portable scalar code. Defining
+// everything else uses the portable scalar code (AVX-512VL builds keep the
+// 8-lane path but rotate with one instruction). Defining
 // DELTANODE_BLAKE3_PORTABLE forces the scalar code (used by the tests).
 #pragma once
 
@@ -68,7 +69,9 @@ class Blake3 {
   //  - following must be a subtree of the combined tree: its offset in
   //    chunks, counted from this hasher's own first chunk, must be a
   //    multiple of 2^j for the smallest 2^j >= following's length in chunks
-  //    (rounded up). That is sufficient, and checked exactly.
+  //    (rounded up). That rule is sufficient; the actual check is looser
+  //    (it looks at the subtrees `following` really holds) and only accepts
+  //    merges that give the exact sequential result.
   // Typical use: parts of 2^j chunks each, part i starting at chunk
   // i * 2^j, hashed on any threads and appended in order; only the last
   // part may be shorter (or end mid-chunk). An empty `following` is always
@@ -106,8 +109,8 @@ class Blake3 {
 // One-shot digest of `length` bytes; `data` may be null when `length` is 0.
 void blake3(const uint8_t* data, size_t length, uint8_t out[32]) noexcept;
 
-// Which lane-parallel path this build uses: "avx2", "sse4.1", "sse2" or
-// "portable". For logs and benchmarks.
+// Which lane-parallel path this build uses: "avx2", "sse4.1", "ssse3",
+// "sse2" or "portable". For logs and benchmarks.
 const char* blake3SimdPath() noexcept;
 
 }  // namespace deltanode

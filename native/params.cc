@@ -45,12 +45,14 @@ SignatureParams resolve_params(const RequestedParams& requested, int64_t basisSi
     params.blockLength = requested.blockLength;
   }
   const uint32_t maxStrong = uint32_t(max_strong_length(requested.strong));
-  // Assumes the worst case of a new file 16 MiB longer than the basis with every match at its end.
-  // With an unknown size librsync's arithmetic runs on -1: log2(2^24 - 1) and log2(1).
-  int64_t size = basisSize;
-  unsigned bits = floor_log2(uint64_t(size + (int64_t(1) << 24))) +
-                  floor_log2(uint64_t(size / int64_t(params.blockLength) + 1));
-  uint32_t minStrong = 2 + (bits + 7) / 8;
+  // Assumes the worst case of a new file 16 MiB longer than the basis with every match at its end;
+  // for an unknown size librsync uses a fixed 12 bytes (safe to tens of terabytes).
+  uint32_t minStrong = kDefaultMinStrongLengthUnknownSize;
+  if (basisSize >= 0) {
+    unsigned bits = floor_log2(uint64_t(basisSize) + (uint64_t(1) << 24)) +
+                    floor_log2(uint64_t(basisSize) / params.blockLength + 1);
+    minStrong = 2 + (bits + 7) / 8;
+  }
   if (requested.strongLength == 0) {
     params.strongLength = maxStrong;
   } else if (requested.strongLength == -1) {

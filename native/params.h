@@ -9,6 +9,7 @@ namespace deltanode {
 
 constexpr int64_t kUnknownSize = -1;
 constexpr uint32_t kDefaultBlockLengthUnknownSize = 2048;
+constexpr uint32_t kDefaultMinStrongLengthUnknownSize = 12;
 constexpr uint32_t kMaxBlockLength = 1u << 28;  // the search keeps a block in memory
 
 struct RequestedParams {

@@ -307,6 +307,28 @@ void testSubtreeMerge(const std::vector<uint8_t>& all) {
             digestOf(main), k.hex);
     }
 
+    // Pairwise reduction, as a thread pool would do it: parts merge into
+    // their left neighbours, which are themselves parts.
+    for (size_t partChunks : {4u, 64u}) {
+      const size_t partBytes = partChunks * Blake3::kChunkLength;
+      std::vector<Blake3> parts;
+      uint32_t seed = 100;
+      for (size_t pos = 0; pos < n; pos += partBytes) {
+        parts.push_back(hashPart(d, pos, n - pos < partBytes ? n : pos + partBytes,
+                                 seed++));
+      }
+      bool ok = true;
+      for (size_t step = 1; step < parts.size(); step *= 2) {
+        for (size_t i = 0; i + step < parts.size(); i += 2 * step) {
+          ok = parts[i].append(parts[i + step]) && ok;
+        }
+      }
+      checkTrue("pairwise reduction accepted" + tag, ok);
+      check("pairwise reduction of " + std::to_string(partChunks) +
+                "-chunk parts" + tag,
+            digestOf(parts[0]), k.hex);
+    }
+
     // Sequential input, then a parallel part, then sequential input again.
     if (n > 3 * 65536) {
       Blake3 h;

@@ -1,17 +1,16 @@
 // Loads the compiled addon (a prebuild, or build/Release from `npm install`) and explains how to
 // get one when that fails.
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
 import type { NativeAddon } from '../../typings/addon.js';
 import { NativeLoadError } from '../errors.js';
 
-const require = createRequire(import.meta.url);
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let loaded: NativeAddon | undefined;
 
-function explain(cause: unknown): string {
+export function explainLoadFailure(cause: unknown): string {
   const reason = cause instanceof Error ? cause.message : String(cause);
   const hints = [
     `deltanode could not load its native addon for Node ${process.version} (${process.platform}-${process.arch}, ` +
@@ -34,10 +33,9 @@ function explain(cause: unknown): string {
 export function nativeAddon(): NativeAddon {
   if (loaded) return loaded;
   try {
-    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-    loaded = load(packageRoot);
+    loaded = nodeGypBuild(packageRoot) as NativeAddon;
   } catch (cause) {
-    throw new NativeLoadError(explain(cause), { cause });
+    throw new NativeLoadError(explainLoadFailure(cause), { cause });
   }
   return loaded;
 }
