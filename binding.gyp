@@ -35,7 +35,7 @@
       "cflags": ["-O3", "-fvisibility=hidden"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-fvisibility=hidden", "-Wall", "-Wextra"],
       "conditions": [
-        ["deltanode_portable=='0' and target_arch=='x64'", {
+        ["deltanode_portable==0 and target_arch=='x64'", {
           "cflags": ["-march=native"],
           "cflags_cc": ["-march=native"]
         }],

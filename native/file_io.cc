@@ -111,19 +111,44 @@ void OpenFile::sync() {
   if (::fsync(fd_) != 0) fail("fsync");
 }
 
+static bool all_zero(const uint8_t* data, size_t length) {
+  return length == 0 || (data[0] == 0 && std::memcmp(data, data + 1, length - 1) == 0);
+}
+
+void FileSink::put(const uint8_t* data, size_t length) {
+  if (!sparse_) {
+    file_.write_all(data, length);
+    offset_ += length;
+    return;
+  }
+  while (length > 0) {
+    size_t piece = length < kHoleGranule ? length : kHoleGranule;
+    if (!all_zero(data, piece)) file_.write_at(offset_, data, piece);
+    offset_ += piece;
+    data += piece;
+    length -= piece;
+  }
+}
+
 void FileSink::write(const uint8_t* data, size_t length) {
   if (buffer_.size() + length > kBufferSize) flush();
   if (length >= kBufferSize) {
-    file_.write_all(data, length);
+    put(data, length);
     return;
   }
   buffer_.insert(buffer_.end(), data, data + length);
 }
 
 void FileSink::flush() {
-  if (buffer_.empty()) return;
-  file_.write_all(buffer_.data(), buffer_.size());
+  if (!buffer_.empty()) put(buffer_.data(), buffer_.size());
   buffer_.clear();
+}
+
+void FileSink::finish() {
+  flush();
+  if (sparse_ && ::ftruncate(file_.fd(), off_t(offset_)) != 0) {
+    throw EngineError(ErrorCode::Io, "ftruncate " + file_.name() + ": " + std::strerror(errno), errno);
+  }
 }
 
 std::vector<uint8_t> read_signature_file(OpenFile& file, uint64_t limit) {

@@ -49,13 +49,24 @@ class OpenFile {
 
 class FileSink final : public ByteSink {
  public:
-  explicit FileSink(OpenFile& file) : file_(file) { buffer_.reserve(kBufferSize); }
+  // A sparse sink skips runs of zeros in a fresh regular file instead of writing them, so a
+  // patched disk image stays as sparse as its basis.
+  explicit FileSink(OpenFile& file, bool sparse = false)
+      : file_(file), sparse_(sparse && file.seekable()) {
+    buffer_.reserve(kBufferSize);
+  }
   void write(const uint8_t* data, size_t length) override;
   void flush();
+  // Flushes and extends a sparse file over a trailing hole.
+  void finish();
 
  private:
   static constexpr size_t kBufferSize = 1 << 20;
+  static constexpr size_t kHoleGranule = 64 << 10;
+  void put(const uint8_t* data, size_t length);
   OpenFile& file_;
+  bool sparse_;
+  uint64_t offset_ = 0;
   std::vector<uint8_t> buffer_;
 };
 

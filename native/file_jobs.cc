@@ -17,7 +17,7 @@ void JobControl::check_cancelled() const {
 }
 
 static void finish_output(OpenFile& output, FileSink& sink, bool syncOutput) {
-  sink.flush();
+  sink.finish();
   if (syncOutput && output.seekable()) output.sync();
 }
 
@@ -92,7 +92,8 @@ PatchJobResult patch_file(const FileRef& basisRef, const FileRef& deltaRef, cons
     control.set_total(delta.size());
   }
   OpenFile output(outputRef, OpenFile::Mode::CreateExclusive);
-  FileSink sink(output);
+  // Holes only in a file this job created: a borrowed descriptor may be in append mode.
+  FileSink sink(output, /*sparse=*/outputRef.fd < 0);
   std::vector<uint8_t> chunk(kReadChunk);
   uint64_t done = 0;
   for (;;) {

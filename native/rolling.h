@@ -13,7 +13,19 @@ class RollSum {
   void reset() noexcept { count_ = 0; s1_ = 0; s2_ = 0; }
   void update(const uint8_t* data, size_t length) noexcept {
     uint32_t s1 = s1_, s2 = s2_;
-    for (size_t i = 0; i < length; ++i) {
+    size_t i = 0;
+    // 32 bytes at a time: s2 gains 32 * s1 plus a weighted sum with fixed weights, which the
+    // compiler turns into vector multiply-adds instead of a serial chain of additions.
+    for (; i + 32 <= length; i += 32) {
+      uint32_t sum = 0, weighted = 0;
+      for (uint32_t j = 0; j < 32; ++j) {
+        sum += data[i + j];
+        weighted += (32 - j) * data[i + j];
+      }
+      s2 += 32 * s1 + weighted + kCharOffset * (32 * 33 / 2);
+      s1 += sum + 32 * kCharOffset;
+    }
+    for (; i < length; ++i) {
       s1 += data[i] + kCharOffset;
       s2 += s1;
     }
@@ -44,6 +56,19 @@ class RollSum {
   uint32_t s2_ = 0;
 };
 
+namespace detail {
+// multiplier^0 .. multiplier^count, computed at compile time.
+template <uint32_t Multiplier, size_t Count>
+struct PowerTable {
+  uint32_t value[Count + 1];
+  constexpr PowerTable() : value() {
+    value[0] = 1;
+    for (size_t i = 1; i <= Count; ++i) value[i] = value[i - 1] * Multiplier;
+  }
+  constexpr uint32_t operator[](size_t i) const { return value[i]; }
+};
+}  // namespace detail
+
 // Polynomial hash mod 2^32 seeded with 1: h = h * M + b. The seed term makes rolling out a byte
 // also shift the seed's power, hence the (out + M - 1) factor.
 class RabinKarp {
@@ -51,11 +76,27 @@ class RabinKarp {
   static constexpr uint32_t kMultiplier = 0x08104225u;
   static constexpr uint32_t kInverse = 0x98f009adu;  // kMultiplier * kInverse == 1 mod 2^32
   static constexpr uint32_t kSeed = 1;
+  static constexpr size_t kLanes = 32;
 
   void reset() noexcept { hash_ = kSeed; power_ = 1; }
   void update(const uint8_t* data, size_t length) noexcept {
     uint32_t hash = hash_, power = power_;
-    for (size_t i = 0; i < length; ++i) {
+    size_t i = 0;
+    if (length >= 2 * kLanes) {
+      // Horner's rule is one long multiply chain; 32 interleaved lanes (lane j sees bytes j,
+      // j+32, ...) are independent and vectorise, then recombine with powers of the multiplier.
+      uint32_t lanes[kLanes] = {};
+      uint32_t skipped = 1;  // kMultiplier ^ bytes folded into the lanes
+      for (; i + kLanes <= length; i += kLanes) {
+        for (size_t j = 0; j < kLanes; ++j) lanes[j] = lanes[j] * kPowers[kLanes] + data[i + j];
+        skipped *= kPowers[kLanes];
+      }
+      uint32_t folded = 0;
+      for (size_t j = 0; j < kLanes; ++j) folded += lanes[j] * kPowers[kLanes - 1 - j];
+      hash = hash * skipped + folded;
+      power *= skipped;
+    }
+    for (; i < length; ++i) {
       hash = hash * kMultiplier + data[i];
       power *= kMultiplier;
     }
@@ -77,6 +118,8 @@ class RabinKarp {
   }
 
  private:
+  static constexpr detail::PowerTable<kMultiplier, kLanes> kPowers{};
+
   uint32_t hash_ = kSeed;
   uint32_t power_ = 1;  // kMultiplier ^ window length
 };
