@@ -1,6 +1,7 @@
 #include "file_io.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +55,14 @@ void OpenFile::fail(const char* what) const {
   throw EngineError(ErrorCode::Io, std::string(what) + " " + name_ + ": " + std::strerror(code), code);
 }
 
+// Pipes inherited from Node.js may be in non-blocking mode: wait for them instead of failing.
+static bool wait_if_would_block(int fd, short events) {
+  if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+  struct pollfd entry = {fd, events, 0};
+  ::poll(&entry, 1, 1000);
+  return true;
+}
+
 size_t OpenFile::read_next(uint8_t* out, size_t length) {
   for (;;) {
     ssize_t n = seekable_ ? ::pread(fd_, out, length, off_t(cursor_)) : ::read(fd_, out, length);
@@ -61,7 +70,7 @@ size_t OpenFile::read_next(uint8_t* out, size_t length) {
       cursor_ += uint64_t(n);
       return size_t(n);
     }
-    if (errno != EINTR) fail("read");
+    if (errno != EINTR && !wait_if_would_block(fd_, POLLIN)) fail("read");
   }
 }
 
@@ -86,7 +95,7 @@ void OpenFile::write_all(const uint8_t* data, size_t length) {
   while (length > 0) {
     ssize_t n = ::write(fd_, data, length);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || wait_if_would_block(fd_, POLLOUT)) continue;
       fail("write");
     }
     data += n;

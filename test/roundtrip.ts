@@ -126,10 +126,12 @@ t.test('files: signatureFile, deltaFile, patchFile with progress', async (t) => 
 
 t.test('native signature from a pipe carries its summary in a trailer', async (t) => {
   const data = editCases(41, 50000)[4]!.basis;
-  const viaStream = await collect(Readable.from(chunks(data, 999)).pipe(createSignatureStream()));
+  const viaStream = await collect(Readable.from(chunks(data, 999)).pipe(createSignatureStream({ sizeHint: data.length })));
   const viaBuffer = await signatureBuffer(data);
   t.equal(viaStream.subarray(0, 4).toString(), 'DNSG');
-  t.equal(viaStream.length, viaBuffer.length);
+  t.ok(viaStream.equals(viaBuffer), 'stream and buffer signatures are identical');
+  t.equal(viaStream.subarray(-8, -4).toString(), 'DNST', 'summary trailer at the end');
+  t.equal(viaStream.readBigUInt64LE(viaStream.length - 48), BigInt(data.length), 'trailer states the basis length');
   const target = Buffer.concat([data, Buffer.from('tail')]);
   t.ok((await patchBuffer(data, await deltaBuffer(viaStream, target))).equals(target));
 });

@@ -41,12 +41,16 @@ function integer(name: string, text: string | undefined, fallback: number): numb
   return Number(text);
 }
 
+function isStdio(name: string | undefined): boolean {
+  return name === undefined || name === '-';
+}
+
 function input(name: string | undefined): FileInput {
-  return name === undefined || name === '-' ? { fd: 0 } : name;
+  return isStdio(name) ? { fd: 0 } : name!;
 }
 
 function output(name: string | undefined): FileOutput {
-  return name === undefined || name === '-' ? { fd: 1 } : name;
+  return isStdio(name) ? { fd: 1 } : name!;
 }
 
 const strongNames: Record<string, StrongHashName> = { blake2: 'blake2', md4: 'md4', xxh3: 'xxh3' };
@@ -86,11 +90,11 @@ export async function runEngineCommand(command: 'signature' | 'delta' | 'patch',
         `strong ${result.strongLength}`;
     } else if (command === 'delta') {
       if (positionals.length < 1 || positionals.length > 3) throw new UsageError('delta takes SIG NEWFILE [DELTA]');
+      if (isStdio(positionals[0]) && isStdio(positionals[1])) {
+        throw new UsageError('SIG and NEWFILE cannot both be stdin');
+      }
       const result = await deltaFile(input(positionals[0]), input(positionals[1]), output(positionals[2]), job);
       statistics = `delta: ${result.format}, new file ${formatBytes(result.newLength)}`;
-      if (positionals[0] === undefined || positionals[0] === '-') {
-        if (positionals[1] === undefined || positionals[1] === '-') throw new UsageError('SIG and NEWFILE cannot both be stdin');
-      }
     } else {
       if (positionals.length < 1 || positionals.length > 3) throw new UsageError('patch takes BASIS DELTA [NEWFILE]');
       if (positionals[0] === '-') throw new UsageError('the basis must be a file (patch reads it at random offsets)');
