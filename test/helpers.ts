@@ -51,7 +51,7 @@ export function editCases(seed: number, size: number): EditCase[] {
   const cut = rnd(size);
   const half = Math.floor(size / 2);
   const scattered = Buffer.from(base);
-  for (let i = 0; i < 20 && size > 0; i++) scattered[rnd(size)] ^= 0x5a;
+  for (let i = 0; i < 20 && size > 0; i++) { const at = rnd(size); scattered[at] = scattered[at]! ^ 0x5a; }
   return [
     { name: 'empty to empty', basis: Buffer.alloc(0), target: Buffer.alloc(0) },
     { name: 'empty basis', basis: Buffer.alloc(0), target: base },
