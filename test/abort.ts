@@ -8,7 +8,7 @@ import {
   AbortedError, createPatchStream, createSignatureStream, deltaBuffer, deltaFile, patchFile, signatureBuffer,
   signatureFile,
 } from '../src/index.js';
-import { seededBytes } from './helpers.js';
+import { seededBytes } from './fixtures/helpers.js';
 
 t.test('an aborted file job rejects and leaves nothing behind', async (t) => {
   const dir = t.testdir();

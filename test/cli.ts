@@ -2,8 +2,8 @@
 import t from 'tap';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { deltanode } from './helpers.js';
-import { seededBytes } from './helpers.js';
+import { deltanode } from './fixtures/helpers.js';
+import { seededBytes } from './fixtures/helpers.js';
 
 t.test('signature, delta and patch through files and pipes', async (t) => {
   const basis = seededBytes(1, 300000);

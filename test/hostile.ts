@@ -6,7 +6,7 @@ import {
   BadSignatureError, BasisMismatchError, CorruptDeltaError, deltaBuffer, deltaFile, DeltanodeError,
   DigestMismatchError, patchBuffer, patchFile, signatureBuffer,
 } from '../src/index.js';
-import { random, seededBytes } from './helpers.js';
+import { random, seededBytes } from './fixtures/helpers.js';
 
 const basis = seededBytes(1, 20000);
 const target = Buffer.concat([basis.subarray(0, 9000), seededBytes(2, 300), basis.subarray(9500)]);

@@ -3,7 +3,7 @@ import t from 'tap';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { deltaFile, patchFile, signatureFile } from '../src/index.js';
-import { seededBytes } from './helpers.js';
+import { seededBytes } from './fixtures/helpers.js';
 
 const GiB = 2 ** 30;
 const SIZE = 4 * GiB + 123457;

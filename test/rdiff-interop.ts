@@ -3,7 +3,7 @@
 import t from 'tap';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { deltanode, editCases, hasRdiff, random, run } from './helpers.js';
+import { deltanode, editCases, hasRdiff, random, run } from './fixtures/helpers.js';
 
 if (!hasRdiff) {
   t.fail('rdiff is not installed (apt-get install -y rdiff): the interop suite cannot run');

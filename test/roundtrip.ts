@@ -8,7 +8,7 @@ import {
   createDeltaStream, createPatchStream, createSignatureStream, deltaBuffer, deltaFile, patchBuffer, patchFile,
   signatureBuffer, signatureFile, type SignatureOptions,
 } from '../src/index.js';
-import { editCases } from './helpers.js';
+import { editCases } from './fixtures/helpers.js';
 
 const variants: SignatureOptions[] = [
   {},
