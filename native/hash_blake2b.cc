@@ -2,6 +2,7 @@
 // message-schedule index is a compile-time constant and the 16-word working
 // vector can live in registers.
 #include "hash_blake2b.h"
+#include "byte_order.h"
 
 #include <cstring>
 
@@ -21,21 +22,7 @@ constexpr uint64_t kIv[8] = {
     0xA54FF53A5F1D36F1ull, 0x510E527FADE682D1ull, 0x9B05688C2B3E6C1Full,
     0x1F83D9ABFB41BD6Bull, 0x5BE0CD19137E2179ull};
 
-inline uint64_t load64le(const uint8_t* p) noexcept {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);  // memcpy: input may be unaligned
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
 
-inline void store64le(uint8_t* p, uint64_t v) noexcept {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  std::memcpy(p, &v, sizeof v);
-}
 
 size_t clampOut(size_t n) noexcept { return n > kMaxOut ? kMaxOut : n; }
 
@@ -126,7 +113,7 @@ inline __m256i words(const uint64_t* m, int i0, int i1, int i2,
 void compress(uint64_t h[8], const uint8_t* block, uint64_t t0, uint64_t t1,
               uint64_t lastMask) noexcept {
   uint64_t m[16];
-  for (int i = 0; i < 16; ++i) m[i] = load64le(block + 8 * i);
+  for (int i = 0; i < 16; ++i) m[i] = load_u64_le(block + 8 * i);
 
   const __m256i h0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h));
   const __m256i h1 =
@@ -199,7 +186,7 @@ inline uint64_t rotr64(uint64_t x, unsigned n) noexcept {
 void compress(uint64_t h[8], const uint8_t* block, uint64_t t0, uint64_t t1,
               uint64_t lastMask) noexcept {
   uint64_t m[16];
-  for (int i = 0; i < 16; ++i) m[i] = load64le(block + 8 * i);
+  for (int i = 0; i < 16; ++i) m[i] = load_u64_le(block + 8 * i);
 
   uint64_t v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3];
   uint64_t v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];
@@ -233,7 +220,7 @@ void compress(uint64_t h[8], const uint8_t* block, uint64_t t0, uint64_t t1,
 inline void writeDigest(const uint64_t h[8], uint8_t* out,
                         size_t outLen) noexcept {
   uint8_t full[kMaxOut];
-  for (int i = 0; i < 8; ++i) store64le(full + 8 * i, h[i]);
+  for (int i = 0; i < 8; ++i) store_u64_le(full + 8 * i, h[i]);
   std::memcpy(out, full, outLen);
 }
 

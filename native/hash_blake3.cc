@@ -2,6 +2,7 @@
 // is instantiated for plain 32-bit words and for 4- and 8-lane SIMD vectors,
 // so the scalar and SIMD paths cannot disagree on the mixing schedule.
 #include "hash_blake3.h"
+#include "byte_order.h"
 
 #include <cstring>
 
@@ -65,21 +66,7 @@ constexpr Schedule makeSchedule() {
 
 constexpr Schedule kSchedule = makeSchedule();
 
-DN_B3_INLINE uint32_t load32le(const uint8_t* p) noexcept {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);  // input may be unaligned
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap32(v);
-#endif
-  return v;
-}
 
-DN_B3_INLINE void store32le(uint8_t* p, uint32_t v) noexcept {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap32(v);
-#endif
-  std::memcpy(p, &v, sizeof v);
-}
 
 // Round down to a power of two; x must be nonzero.
 inline uint64_t floorPowerOfTwo(uint64_t x) noexcept {
@@ -109,10 +96,10 @@ struct Scalar {
     return (x >> N) | (x << (32 - N));
   }
   static DN_B3_INLINE void loadMessage(const uint8_t* p, size_t, V m[16]) noexcept {
-    for (int i = 0; i < 16; ++i) m[i] = load32le(p + 4 * i);
+    for (int i = 0; i < 16; ++i) m[i] = load_u32_le(p + 4 * i);
   }
   static DN_B3_INLINE void storeCvs(V h[8], uint8_t* out) noexcept {
-    for (int i = 0; i < 8; ++i) store32le(out + 4 * i, h[i]);
+    for (int i = 0; i < 8; ++i) store_u32_le(out + 4 * i, h[i]);
   }
 };
 
@@ -481,7 +468,7 @@ struct Blake3::Node {
   void chainingValue(uint8_t out[32]) const noexcept {
     uint32_t v[16];
     compressCore(cv, block, counter, blockLen, flags, v);
-    for (int i = 0; i < 8; ++i) store32le(out + 4 * i, v[i] ^ v[i + 8]);
+    for (int i = 0; i < 8; ++i) store_u32_le(out + 4 * i, v[i] ^ v[i + 8]);
   }
 
   void rootBytes(uint8_t* out, size_t length) const noexcept {
@@ -492,8 +479,8 @@ struct Blake3::Node {
       compressCore(cv, block, index, blockLen, flags | kRoot, v);
       uint8_t bytes[64];
       for (int i = 0; i < 8; ++i) {
-        store32le(bytes + 4 * i, v[i] ^ v[i + 8]);
-        store32le(bytes + 32 + 4 * i, v[i + 8] ^ cv[i]);
+        store_u32_le(bytes + 4 * i, v[i] ^ v[i + 8]);
+        store_u32_le(bytes + 32 + 4 * i, v[i + 8] ^ cv[i]);
       }
       const size_t take = length < 64 ? length : 64;
       std::memcpy(out, bytes, take);

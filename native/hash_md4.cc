@@ -1,27 +1,14 @@
 // MD4 (RFC 1320), written for hashing many small blocks: one-shot only, the
 // state lives in registers and full input blocks are read in place.
 #include "hash_md4.h"
+#include "byte_order.h"
 
 #include <cstring>
 
 namespace deltanode {
 namespace {
 
-inline uint32_t load32le(const uint8_t* p) noexcept {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);  // memcpy: input may be unaligned
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap32(v);
-#endif
-  return v;
-}
 
-inline void store32le(uint8_t* p, uint32_t v) noexcept {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap32(v);
-#endif
-  std::memcpy(p, &v, sizeof v);
-}
 
 inline uint32_t rotl32(uint32_t x, unsigned n) noexcept {
   return (x << n) | (x >> (32 - n));  // n is always 3..19 here, never 0
@@ -54,7 +41,7 @@ void compressBlocks(uint32_t st[4], const uint8_t* p, size_t blocks) noexcept {
   uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
   for (; blocks != 0; --blocks, p += 64) {
     uint32_t x[16];
-    for (int i = 0; i < 16; ++i) x[i] = load32le(p + 4 * i);
+    for (int i = 0; i < 16; ++i) x[i] = load_u32_le(p + 4 * i);
     const uint32_t aa = a, bb = b, cc = c, dd = d;
 
     DN_MD4_R1(a, b, c, d, 0, 3);  DN_MD4_R1(d, a, b, c, 1, 7);
@@ -109,11 +96,11 @@ void md4(const uint8_t* data, size_t length, uint8_t out[16]) noexcept {
   const size_t tailLen = rest < 56 ? 64 : 128;
   // RFC 1320 takes the bit length modulo 2^64.
   const uint64_t bits = static_cast<uint64_t>(length) << 3;
-  store32le(tail + tailLen - 8, static_cast<uint32_t>(bits));
-  store32le(tail + tailLen - 4, static_cast<uint32_t>(bits >> 32));
+  store_u32_le(tail + tailLen - 8, static_cast<uint32_t>(bits));
+  store_u32_le(tail + tailLen - 4, static_cast<uint32_t>(bits >> 32));
   compressBlocks(st, tail, tailLen / 64);
 
-  for (int i = 0; i < 4; ++i) store32le(out + 4 * i, st[i]);
+  for (int i = 0; i < 4; ++i) store_u32_le(out + 4 * i, st[i]);
 }
 
 }  // namespace deltanode

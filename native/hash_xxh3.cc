@@ -6,6 +6,7 @@
 //   DELTANODE_XXH3_PORTABLE  disable SIMD and __int128, for testing the
 //                            fallbacks on a machine that has both.
 #include "hash_xxh3.h"
+#include "byte_order.h"
 
 #include <cstring>
 
@@ -73,13 +74,6 @@ alignas(64) constexpr uint8_t kDefaultSecret[kSecretSize] = {
 // ---------------------------------------------------------------------------
 // Byte-level primitives
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-constexpr bool kHostBigEndian = true;
-#else
-// MSVC and every other compiler without __BYTE_ORDER__ we target are LE.
-constexpr bool kHostBigEndian = false;
-#endif
 
 DELTANODE_XXH3_INLINE uint32_t byte_swap32(uint32_t x) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -100,27 +94,9 @@ DELTANODE_XXH3_INLINE uint64_t byte_swap64(uint64_t x) {
 }
 
 // The algorithm is defined on little-endian words regardless of host order.
-DELTANODE_XXH3_INLINE uint32_t load_le32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return kHostBigEndian ? byte_swap32(v) : v;
-}
 
-DELTANODE_XXH3_INLINE uint64_t load_le64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return kHostBigEndian ? byte_swap64(v) : v;
-}
 
-DELTANODE_XXH3_INLINE void store_le64(uint8_t* p, uint64_t v) {
-  if (kHostBigEndian) v = byte_swap64(v);
-  std::memcpy(p, &v, sizeof v);
-}
 
-DELTANODE_XXH3_INLINE void store_be64(uint8_t* p, uint64_t v) {
-  if (!kHostBigEndian) v = byte_swap64(v);
-  std::memcpy(p, &v, sizeof v);
-}
 
 DELTANODE_XXH3_INLINE uint32_t rotl32(uint32_t x, unsigned r) {
   return (x << r) | (x >> (32 - r));
@@ -179,8 +155,8 @@ DELTANODE_XXH3_INLINE uint64_t avalanche_xxh3(uint64_t x) {
 
 Hash128 hash_empty(uint64_t seed) {
   const uint8_t* s = kDefaultSecret;
-  return {avalanche_xxh64(seed ^ load_le64(s + 64) ^ load_le64(s + 72)),
-          avalanche_xxh64(seed ^ load_le64(s + 80) ^ load_le64(s + 88))};
+  return {avalanche_xxh64(seed ^ load_u64_le(s + 64) ^ load_u64_le(s + 72)),
+          avalanche_xxh64(seed ^ load_u64_le(s + 80) ^ load_u64_le(s + 88))};
 }
 
 Hash128 hash_1to3(const uint8_t* p, size_t len, uint64_t seed) {
@@ -193,9 +169,9 @@ Hash128 hash_1to3(const uint8_t* p, size_t len, uint64_t seed) {
                           (static_cast<uint32_t>(len) << 8);
   const uint32_t packed_high = rotl32(byte_swap32(packed), 13);
   const uint64_t key_low =
-      static_cast<uint64_t>(load_le32(s) ^ load_le32(s + 4)) + seed;
+      static_cast<uint64_t>(load_u32_le(s) ^ load_u32_le(s + 4)) + seed;
   const uint64_t key_high =
-      static_cast<uint64_t>(load_le32(s + 8) ^ load_le32(s + 12)) - seed;
+      static_cast<uint64_t>(load_u32_le(s + 8) ^ load_u32_le(s + 12)) - seed;
   return {avalanche_xxh64(packed ^ key_low),
           avalanche_xxh64(packed_high ^ key_high)};
 }
@@ -204,9 +180,9 @@ Hash128 hash_4to8(const uint8_t* p, size_t len, uint64_t seed) {
   const uint8_t* s = kDefaultSecret;
   seed ^= static_cast<uint64_t>(byte_swap32(static_cast<uint32_t>(seed))) << 32;
   // First and last 4 bytes overlap for len < 8; that is intended.
-  const uint64_t input = static_cast<uint64_t>(load_le32(p)) |
-                         (static_cast<uint64_t>(load_le32(p + len - 4)) << 32);
-  const uint64_t key = (load_le64(s + 16) ^ load_le64(s + 24)) + seed;
+  const uint64_t input = static_cast<uint64_t>(load_u32_le(p)) |
+                         (static_cast<uint64_t>(load_u32_le(p + len - 4)) << 32);
+  const uint64_t key = (load_u64_le(s + 16) ^ load_u64_le(s + 24)) + seed;
   Product128 m = multiply_wide(input ^ key, kPrime64_1 + (len << 2));
   m.hi += m.lo << 1;
   m.lo ^= m.hi >> 3;
@@ -218,11 +194,11 @@ Hash128 hash_4to8(const uint8_t* p, size_t len, uint64_t seed) {
 
 Hash128 hash_9to16(const uint8_t* p, size_t len, uint64_t seed) {
   const uint8_t* s = kDefaultSecret;
-  const uint64_t key_low = (load_le64(s + 32) ^ load_le64(s + 40)) - seed;
-  const uint64_t key_high = (load_le64(s + 48) ^ load_le64(s + 56)) + seed;
+  const uint64_t key_low = (load_u64_le(s + 32) ^ load_u64_le(s + 40)) - seed;
+  const uint64_t key_high = (load_u64_le(s + 48) ^ load_u64_le(s + 56)) + seed;
   // First and last 8 bytes overlap for len < 16; that is intended.
-  const uint64_t first = load_le64(p);
-  const uint64_t last = load_le64(p + len - 8);
+  const uint64_t first = load_u64_le(p);
+  const uint64_t last = load_u64_le(p + len - 8);
   Product128 m = multiply_wide(first ^ last ^ key_low, kPrime64_1);
   m.lo += static_cast<uint64_t>(len - 1) << 54;
   // Spec form: hi(v) << 32 + lo32(v) * kPrime32_2. Rewritten as
@@ -248,8 +224,8 @@ Hash128 hash_0to16(const uint8_t* p, size_t len, uint64_t seed) {
 
 DELTANODE_XXH3_INLINE uint64_t mix16(const uint8_t* in, const uint8_t* s,
                                      uint64_t seed) {
-  return multiply_fold(load_le64(in) ^ (load_le64(s) + seed),
-                       load_le64(in + 8) ^ (load_le64(s + 8) - seed));
+  return multiply_fold(load_u64_le(in) ^ (load_u64_le(s) + seed),
+                       load_u64_le(in + 8) ^ (load_u64_le(s + 8) - seed));
 }
 
 struct MidState {
@@ -263,9 +239,9 @@ DELTANODE_XXH3_INLINE void mix32(MidState& st, const uint8_t* in1,
                                  const uint8_t* in2, const uint8_t* s,
                                  uint64_t seed) {
   st.a += mix16(in1, s, seed);
-  st.a ^= load_le64(in2) + load_le64(in2 + 8);
+  st.a ^= load_u64_le(in2) + load_u64_le(in2 + 8);
   st.b += mix16(in2, s + 16, seed);
-  st.b ^= load_le64(in1) + load_le64(in1 + 8);
+  st.b ^= load_u64_le(in1) + load_u64_le(in1 + 8);
 }
 
 DELTANODE_XXH3_INLINE Hash128 finish_mid(const MidState& st, size_t len,
@@ -331,8 +307,8 @@ struct ScalarKernel {
   static DELTANODE_XXH3_INLINE void accumulate(State& st, const uint8_t* in,
                                                const uint8_t* s) {
     for (size_t i = 0; i < 8; ++i) {
-      const uint64_t data = load_le64(in + 8 * i);
-      const uint64_t keyed = data ^ load_le64(s + 8 * i);
+      const uint64_t data = load_u64_le(in + 8 * i);
+      const uint64_t keyed = data ^ load_u64_le(s + 8 * i);
       // Adding raw data into the neighbour lane keeps input bits alive even
       // when the 32x32 product below is zero.
       st.v[i ^ 1] += data;
@@ -343,7 +319,7 @@ struct ScalarKernel {
     for (size_t i = 0; i < 8; ++i) {
       uint64_t a = st.v[i];
       a ^= a >> 47;
-      a ^= load_le64(s + 8 * i);
+      a ^= load_u64_le(s + 8 * i);
       a *= kPrime32_1;
       st.v[i] = a;
     }
@@ -479,8 +455,8 @@ DELTANODE_XXH3_INLINE uint64_t merge_accumulators(const uint64_t* acc,
                                                   uint64_t start) {
   uint64_t result = start;
   for (size_t i = 0; i < 4; ++i) {
-    result += multiply_fold(acc[2 * i] ^ load_le64(s + 16 * i),
-                            acc[2 * i + 1] ^ load_le64(s + 16 * i + 8));
+    result += multiply_fold(acc[2 * i] ^ load_u64_le(s + 16 * i),
+                            acc[2 * i + 1] ^ load_u64_le(s + 16 * i + 8));
   }
   return avalanche_xxh3(result);
 }
@@ -531,8 +507,8 @@ Hash128 hash_long_seeded(const uint8_t* p, size_t len, uint64_t seed) {
   // every stripe, so the hot loop is identical for seeded and unseeded use.
   alignas(64) uint8_t secret[kSecretSize];
   for (size_t i = 0; i < kSecretSize; i += 16) {
-    store_le64(secret + i, load_le64(kDefaultSecret + i) + seed);
-    store_le64(secret + i + 8, load_le64(kDefaultSecret + i + 8) - seed);
+    store_u64_le(secret + i, load_u64_le(kDefaultSecret + i) + seed);
+    store_u64_le(secret + i + 8, load_u64_le(kDefaultSecret + i + 8) - seed);
   }
   return hash_long<LongKernel>(p, len, secret);
 }
@@ -549,8 +525,8 @@ Hash128 xxh3_128(const uint8_t* data, size_t length, uint64_t seed) noexcept {
 void xxh3_128_canonical(const uint8_t* data, size_t length, uint8_t out[16],
                         uint64_t seed) noexcept {
   const Hash128 h = xxh3_128(data, length, seed);
-  store_be64(out, h.high);
-  store_be64(out + 8, h.low);
+  store_u64_be(out, h.high);
+  store_u64_be(out + 8, h.low);
 }
 
 const char* xxh3_128_backend() noexcept { return kBackendName; }
