@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "check.h"
+
 #include "hash_blake3.h"
 
 namespace {
@@ -17,37 +19,11 @@ namespace {
 using deltanode::Blake3;
 using deltanode::blake3;
 
-int gFailures = 0;
-int gChecks = 0;
-
-std::string toHex(const uint8_t* p, size_t n) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(kDigits[p[i] >> 4]);
-    s.push_back(kDigits[p[i] & 15]);
-  }
-  return s;
-}
-
-void check(const std::string& what, const std::string& got,
-           const std::string& want) {
-  ++gChecks;
-  if (got == want) return;
-  ++gFailures;
-  if (gFailures <= 50) {
-    std::printf("FAIL %s\n  got  %s\n  want %s\n", what.c_str(), got.c_str(),
-                want.c_str());
-  }
-}
-
-void checkTrue(const std::string& what, bool ok) {
-  ++gChecks;
-  if (ok) return;
-  ++gFailures;
-  if (gFailures <= 50) std::printf("FAIL %s\n", what.c_str());
-}
+using deltanode::test::check;
+using deltanode::test::checkTrue;
+using deltanode::test::gChecks;
+using deltanode::test::gFailures;
+using deltanode::test::toHex;
 
 // Must stay identical to pattern() in the script that produced the tables:
 // 64-bit LCG (Knuth's MMIX constants), top byte of each state.
@@ -423,10 +399,5 @@ int main() {
   testSubtreeMerge(all);
   testAppendRejects(all);
   testHighCounters(all);
-  if (gFailures != 0) {
-    std::printf("%d of %d checks failed\n", gFailures, gChecks);
-    return 1;
-  }
-  std::printf("all %d checks passed\n", gChecks);
-  return 0;
+  return deltanode::test::finish("hash_blake3_test");
 }
