@@ -28,7 +28,6 @@ class SignatureWriter {
   void update(const uint8_t* data, size_t length);
   void finish();
 
-  const SignatureParams& params() const noexcept { return params_; }
   BasisSummary summary() const;                // after finish()
   std::vector<uint8_t> final_header() const;   // after finish()
 

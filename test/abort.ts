@@ -64,3 +64,18 @@ t.test('a patch stream refuses data after the end of the delta', async (t) => {
   await t.rejects(pipeline(Readable.from([delta, Buffer.from('more')]), createPatchStream(basis), sink),
     { code: /DELTANODE_ERR_(CORRUPT_DELTA|INVALID_ARGUMENT)/ });
 });
+
+t.test('a patch stream whose delta ends before the writer does still finishes', async (t) => {
+  const basis = seededBytes(4, 5000);
+  const delta = await deltaBuffer(await signatureBuffer(basis), basis);
+  const patcher = createPatchStream(basis);
+  const output: Buffer[] = [];
+  patcher.on('data', (chunk: Buffer) => output.push(chunk));
+  patcher.write(delta);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // let the whole delta be applied first
+  await new Promise<void>((resolve, reject) => {
+    patcher.on('error', reject);
+    patcher.end(() => resolve());
+  });
+  t.ok(Buffer.concat(output).equals(basis));
+});

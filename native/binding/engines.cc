@@ -32,8 +32,6 @@ class SignatureStep final : public StepEngine {
     if (final) writer_.finish();
     return {length, final, false};
   }
-  const SignatureWriter& writer() const { return writer_; }
-
  private:
   SignatureWriter writer_;
 };

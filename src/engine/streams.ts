@@ -19,7 +19,6 @@ const DEFAULT_OUTPUT_CHUNK = 1 << 20;
 /** A Duplex around a native step engine, which may be created asynchronously. */
 export class EngineStream extends Duplex {
   #engine: NativeEngineHandle | undefined;
-  readonly #engineReady: Promise<NativeEngineHandle>;
   readonly #outputBudget: number;
   #input: Buffer | null = null;
   #inputDone: ((error?: Error | null) => void) | null = null;
@@ -32,8 +31,7 @@ export class EngineStream extends Duplex {
   constructor(engine: NativeEngineHandle | Promise<NativeEngineHandle>, options: EngineStreamOptions = {}) {
     super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
     this.#outputBudget = options.outputChunkSize ?? DEFAULT_OUTPUT_CHUNK;
-    this.#engineReady = Promise.resolve(engine);
-    this.#engineReady.then((ready) => {
+    Promise.resolve(engine).then((ready) => {
       this.#engine = ready;
       this.#pump();
     }, (error: unknown) => this.destroy(fromNativeError(error)));
@@ -51,11 +49,6 @@ export class EngineStream extends Duplex {
     }
   }
 
-  /** Resolves once the native engine exists (a delta engine first parses its signature). */
-  protected ready(): Promise<NativeEngineHandle> {
-    return this.#engineReady;
-  }
-
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.#finished) {
       callback(chunk.length > 0 ? new InvalidArgumentError('data was written after the end of the stream content') : null);
@@ -67,6 +60,11 @@ export class EngineStream extends Duplex {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    // A patch can reach the end of its delta before the writer ends the stream.
+    if (this.#finished) {
+      callback();
+      return;
+    }
     this.#ending = callback;
     this.#pump();
   }
