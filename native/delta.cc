@@ -29,14 +29,27 @@ uint8_t* DeltaGenerator::input_space(size_t length) {
 
 void DeltaGenerator::commit(size_t length) {
   if (finished_) throw EngineError(ErrorCode::InvalidArgument, "delta generator already finished");
-  if (wantDigest_) digest_.update(buffer_.data() + length_, length);
+  const uint8_t* added = buffer_.data() + length_;
+  const bool parallel = wantDigest_ && helper_ && length >= (1 << 20);
+  if (parallel) {
+    helper_->start([this, added, length] { digest_.update(added, length); });
+  } else if (wantDigest_) {
+    digest_.update(added, length);
+  }
   length_ += length;
   inputLength_ += length;
-  if (index_.params().weak == WeakHash::RabinKarp) {
-    search(rabinKarp_);
-  } else {
-    search(rollSum_);
+  // The search never moves the buffer, so the helper can read it meanwhile.
+  try {
+    if (index_.params().weak == WeakHash::RabinKarp) {
+      search(rabinKarp_);
+    } else {
+      search(rollSum_);
+    }
+  } catch (...) {
+    if (parallel) helper_->wait();
+    throw;
   }
+  if (parallel) helper_->wait();
   if (position_ - literalStart_ >= kLiteralFlush) emit_literal_until(position_);
 }
 

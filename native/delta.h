@@ -9,6 +9,7 @@
 #include "byte_sink.h"
 #include "delta_encoder.h"
 #include "hash_blake3.h"
+#include "helper_thread.h"
 #include "rolling.h"
 #include "signature_index.h"
 
@@ -24,6 +25,8 @@ class DeltaGenerator {
   void commit(size_t length);
   void finish();
   uint64_t input_length() const noexcept { return inputLength_; }
+  // With a helper thread, large inputs are hashed for the digest there while the search runs here.
+  void set_helper(HelperThread* helper) noexcept { helper_ = helper; }
 
  private:
   template <class Rolling> void search(Rolling& sum);
@@ -33,6 +36,7 @@ class DeltaGenerator {
   const SignatureIndex& index_;
   std::unique_ptr<DeltaEncoder> encoder_;
   bool wantDigest_;
+  HelperThread* helper_ = nullptr;
   Blake3 digest_;
   uint64_t inputLength_ = 0;
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "delta.h"
+#include "helper_thread.h"
 #include "errors.h"
 #include "signature.h"
 #include "signature_index.h"
@@ -10,6 +11,8 @@
 namespace deltanode {
 
 static constexpr size_t kReadChunk = 1 << 20;
+// Rounds shared with a helper thread are longer, so the handoff cost vanishes.
+static constexpr size_t kParallelChunk = 8 << 20;
 
 void JobControl::check_cancelled() const {
   if (slots_ && __atomic_load_n(&slots_[kCancel], __ATOMIC_RELAXED) != 0)
@@ -30,8 +33,10 @@ SignatureJobResult sign_file(const FileRef& basisRef, const FileRef& signatureRe
   FileSink sink(output);
   // A seekable output gets the summary in the header (rewritten at the end); a pipe gets a trailer.
   SignatureWriter writer(params, sink, output.seekable());
+  HelperThread helper;
+  writer.set_helper(&helper);
   if (size >= 0) control.set_total(uint64_t(size));
-  std::vector<uint8_t> chunk(kReadChunk);
+  std::vector<uint8_t> chunk(kParallelChunk);
   uint64_t done = 0;
   for (;;) {
     control.check_cancelled();
@@ -65,10 +70,12 @@ DeltaJobResult delta_file(const FileRef& signatureRef, const FileRef& newRef, co
   OpenFile output(deltaRef, OpenFile::Mode::CreateExclusive);
   FileSink sink(output);
   DeltaGenerator generator(index, sink);
+  HelperThread helper;
+  generator.set_helper(&helper);
   uint64_t done = 0;
   for (;;) {
     control.check_cancelled();
-    size_t n = newFile.read_next(generator.input_space(kReadChunk), kReadChunk);
+    size_t n = newFile.read_next(generator.input_space(kParallelChunk), kParallelChunk);
     if (n == 0) break;
     generator.commit(n);
     done += n;
@@ -93,7 +100,11 @@ PatchJobResult patch_file(const FileRef& basisRef, const FileRef& deltaRef, cons
   }
   OpenFile output(outputRef, OpenFile::Mode::CreateExclusive);
   // Holes only in a file this job created: a borrowed descriptor may be in append mode.
-  FileSink sink(output, /*sparse=*/outputRef.fd < 0);
+  FileSink fileSink(output, /*sparse=*/outputRef.fd < 0);
+  // The helper hashes and writes the output while this thread reads the basis and the delta.
+  HelperThread helper;
+  OffloadSink sink(fileSink, helper, /*hash=*/true);
+  applier.hash_through(&sink);
   std::vector<uint8_t> chunk(kReadChunk);
   uint64_t done = 0;
   for (;;) {
@@ -109,7 +120,8 @@ PatchJobResult patch_file(const FileRef& basisRef, const FileRef& deltaRef, cons
     control.set_done(done);
     if (n == 0) break;
   }
-  finish_output(output, sink, syncOutput);
+  sink.finish();  // librsync deltas carry no digest: this only drains the last batch
+  finish_output(output, fileSink, syncOutput);
   return {applier.format(), applier.output_length()};
 }
 

@@ -1,32 +1,40 @@
 // BLAKE3, written from the specification paper. One generic round function
-// is instantiated for plain 32-bit words and for 4- and 8-lane SIMD vectors,
-// so the scalar and SIMD paths cannot disagree on the mixing schedule.
+// is instantiated for plain 32-bit words and for 4-, 8- and 16-lane SIMD
+// vectors, so the scalar and SIMD paths cannot disagree on the mixing
+// schedule.
+//
+// SIMD kernels are chosen at run time (see cpu_features.h); each is compiled
+// for its own instruction set through function attributes, so a baseline
+// x86-64 build carries all of them. DELTANODE_BLAKE3_PORTABLE leaves only
+// the portable code.
 #include "hash_blake3.h"
 #include "byte_order.h"
+#include "cpu_features.h"
 
 #include <cstring>
 
-#if !defined(DELTANODE_BLAKE3_PORTABLE)
-#if defined(__AVX2__)
+#if !defined(DELTANODE_BLAKE3_PORTABLE) && DN_SIMD_SSE2
+#define DN_B3_SSE2 1
+#include <immintrin.h>
+#if DN_SIMD_SSE41
+#define DN_B3_SSE41 1
+#endif
+#if DN_SIMD_AVX2
 #define DN_B3_AVX2 1
 #endif
-// SSE2 is part of the x86-64 baseline, so even default builds get 4 lanes.
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#define DN_B3_SSE 1
-#endif
-#if defined(__SSSE3__) || defined(__AVX__)
-#define DN_B3_PSHUFB 1
+#if DN_SIMD_AVX512
+#define DN_B3_AVX512 1
 #endif
 #endif
 
-#if defined(DN_B3_AVX2) || defined(DN_B3_SSE)
-#include <immintrin.h>
-#endif
-
-#if defined(_MSC_VER)
+#if defined(_MSC_VER) && !defined(__clang__)
 #define DN_B3_INLINE __forceinline
+#define DN_B3_PREFETCH(address) \
+  _mm_prefetch(reinterpret_cast<const char*>(address), _MM_HINT_T0)
 #else
 #define DN_B3_INLINE inline __attribute__((always_inline))
+#define DN_B3_PREFETCH(address) \
+  __builtin_prefetch(reinterpret_cast<const void*>(address))
 #endif
 
 namespace deltanode {
@@ -66,8 +74,6 @@ constexpr Schedule makeSchedule() {
 
 constexpr Schedule kSchedule = makeSchedule();
 
-
-
 // Round down to a power of two; x must be nonzero.
 inline uint64_t floorPowerOfTwo(uint64_t x) noexcept {
   x |= x >> 1;
@@ -78,6 +84,23 @@ inline uint64_t floorPowerOfTwo(uint64_t x) noexcept {
   x |= x >> 32;
   return x - (x >> 1);
 }
+
+// A run of `count` independent inputs of `blocks` blocks each, input i at
+// base + i * stride, all starting from the IV. Covers both whole chunks
+// (16 blocks, consecutive counters) and parent nodes (one block, counter
+// 0). One 32-byte chaining value per input goes to `out`.
+struct Batch {
+  const uint8_t* base;
+  size_t stride;
+  size_t blocks;
+  size_t count;
+  uint64_t counter;
+  uint64_t counterStep;
+  uint32_t flags;
+  uint32_t firstFlags;
+  uint32_t lastFlags;
+  uint8_t* out;
+};
 
 // ---------------------------------------------------------------------------
 // Lane types. Each provides arithmetic on V (one 32-bit word per lane) and

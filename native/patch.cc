@@ -165,7 +165,11 @@ PatchApplier::Parse PatchApplier::parse_unit(const uint8_t* p, size_t length, si
     case Stage::NativeTrailer: {
       if (length < kNativeDeltaTrailerLength) return Parse::NeedMore;
       Digest actual{};
-      digest_.finalize(actual.data(), kDigestLength);
+      if (hashingSink_) {
+        actual = hashingSink_->finish();
+      } else {
+        digest_.finalize(actual.data(), kDigestLength);
+      }
       if (load_u64_le(p) != outputLength_)
         throw EngineError(ErrorCode::DigestMismatch, "the patched output has a different length than the delta promised");
       if (std::memcmp(actual.data(), p + 8, kDigestLength) != 0)
@@ -182,7 +186,7 @@ PatchApplier::Parse PatchApplier::parse_unit(const uint8_t* p, size_t length, si
 }
 
 void PatchApplier::produce(const uint8_t* data, size_t length, ByteSink& sink) {
-  if (wantDigest_) digest_.update(data, length);
+  if (wantDigest_ && !hashingSink_) digest_.update(data, length);
   sink.write(data, length);
   outputLength_ += length;
 }

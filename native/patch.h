@@ -8,6 +8,7 @@
 #include "byte_sink.h"
 #include "format.h"
 #include "hash_blake3.h"
+#include "offload_sink.h"
 
 namespace deltanode {
 
@@ -42,6 +43,10 @@ class PatchApplier {
   // Returns how many input bytes were consumed; fewer than `length` means the budget ran out
   // (call again with the rest). `endOfInput` says no bytes follow these.
   size_t step(const uint8_t* data, size_t length, bool endOfInput, ByteSink& sink, size_t outputBudget);
+
+  // The output goes through `sink`, which hashes it: the applier then takes its digest from there
+  // instead of hashing itself. Pass the same sink to step().
+  void hash_through(OffloadSink* sink) noexcept { hashingSink_ = sink; }
 
   bool done() const noexcept { return stage_ == Stage::Done; }
   // True while a copy or literal still has output to give without more input.
@@ -81,6 +86,7 @@ class PatchApplier {
   uint64_t inputLength_ = 0;
   bool inputLengthKnown_ = false;
   bool wantDigest_ = false;
+  OffloadSink* hashingSink_ = nullptr;
   Blake3 digest_;
 };
 

@@ -1,6 +1,8 @@
 #include "signature.h"
 
+#include <atomic>
 #include <cstring>
+#include <stdexcept>
 
 #include "byte_order.h"
 #include "rolling.h"
@@ -43,23 +45,76 @@ SignatureWriter::SignatureWriter(const SignatureParams& params, ByteSink& sink, 
   partialBlock_.reserve(params_.blockLength);
 }
 
+// Below this, handing work to the helper costs more than it saves.
+static constexpr size_t kParallelMinimum = 1 << 20;
+static constexpr size_t kSlices = 16;
+
+// The digest splits in two when the input allows BLAKE3 subtrees to be hashed apart: the second
+// part must start at a multiple of a power of two no smaller than itself.
+static size_t digest_split(uint64_t position, size_t length) {
+  size_t split = Blake3::kChunkLength;
+  while (split < (length + 1) / 2) split <<= 1;
+  return split < length && position % split == 0 ? split : 0;
+}
+
+// Both threads hash a part of the digest, then take slices of blocks until none are left. Records
+// are written in block order, whoever computed them.
+void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLength, const uint8_t* blocks,
+                                              size_t blocksLength) {
+  const size_t block = params_.blockLength;
+  const size_t count = blocksLength / block;
+  const size_t slices = count < kSlices ? count : kSlices;
+  sliceRecords_.resize(slices);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < slices;) {
+      size_t first = count * i / slices, last = count * (i + 1) / slices;
+      sliceRecords_[i].clear();
+      append_block_records(params_, blocks + first * block, (last - first) * block, sliceRecords_[i]);
+    }
+  };
+  const uint64_t position = length_ - allLength;
+  const size_t split = wantDigest_ ? digest_split(position, allLength) : 0;
+  Blake3 secondPart = Blake3::startingAtChunk((position + split) / Blake3::kChunkLength);
+  helper_->start([&] {
+    if (split) {
+      secondPart.update(all + split, allLength - split);
+    } else if (wantDigest_) {
+      digest_.update(all, allLength);
+    }
+    work();
+  });
+  if (split) digest_.update(all, split);
+  work();
+  helper_->wait();
+  if (split && !digest_.append(secondPart)) throw std::logic_error("BLAKE3 parts do not join");
+  for (size_t i = 0; i < slices; ++i) records_.insert(records_.end(), sliceRecords_[i].begin(), sliceRecords_[i].end());
+}
+
 void SignatureWriter::update(const uint8_t* data, size_t length) {
-  if (wantDigest_) digest_.update(data, length);
   length_ += length;
   const size_t block = params_.blockLength;
   records_.clear();
+  const uint8_t* rest = data;
+  size_t restLength = length;
   if (!partialBlock_.empty()) {
     size_t take = block - partialBlock_.size() < length ? block - partialBlock_.size() : length;
     partialBlock_.insert(partialBlock_.end(), data, data + take);
-    data += take;
-    length -= take;
-    if (partialBlock_.size() < block) return;
-    append_block_records(params_, partialBlock_.data(), block, records_);
-    partialBlock_.clear();
+    rest += take;
+    restLength -= take;
+    if (partialBlock_.size() == block) {
+      append_block_records(params_, partialBlock_.data(), block, records_);
+      partialBlock_.clear();
+    }
   }
-  size_t whole = length / block * block;
-  if (whole) append_block_records(params_, data, whole, records_);
-  partialBlock_.assign(data + whole, data + length);
+  size_t whole = restLength / block * block;
+  if (helper_ && length >= kParallelMinimum) {
+    append_records_parallel(data, length, rest, whole);
+  } else {
+    if (wantDigest_) digest_.update(data, length);
+    if (whole) append_block_records(params_, rest, whole, records_);
+  }
+  partialBlock_.insert(partialBlock_.end(), rest + whole, rest + restLength);
   if (!records_.empty()) sink_.write(records_.data(), records_.size());
 }
 

@@ -7,6 +7,7 @@
 #include "byte_sink.h"
 #include "format.h"
 #include "hash_blake3.h"
+#include "helper_thread.h"
 
 namespace deltanode {
 
@@ -25,6 +26,8 @@ class SignatureWriter {
   // signature carries its summary in a trailer (stream output).
   SignatureWriter(const SignatureParams& params, ByteSink& sink, bool headerRewritable);
 
+  // With a helper thread, large updates hash the digest there while the blocks are summed on both.
+  void set_helper(HelperThread* helper) noexcept { helper_ = helper; }
   void update(const uint8_t* data, size_t length);
   void finish();
 
@@ -38,7 +41,11 @@ class SignatureWriter {
   bool finished_ = false;
   bool wantDigest_;
   std::vector<uint8_t> partialBlock_;
+  void append_records_parallel(const uint8_t* all, size_t allLength, const uint8_t* blocks, size_t blocksLength);
+
+  HelperThread* helper_ = nullptr;
   std::vector<uint8_t> records_;
+  std::vector<std::vector<uint8_t>> sliceRecords_;
   Blake3 digest_;
   uint64_t length_ = 0;
   Digest finalDigest_{};

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "delta.h"
+#include "helper_thread.h"
+#include "offload_sink.h"
 #include "errors.h"
 #include "params.h"
 #include "patch.h"
@@ -268,12 +270,52 @@ static void test_degenerate_basis() {
   CHECK(apply(basis, delta, 1 << 20, 1 << 30) == target, "repeated-byte round trip");
 }
 
+// The helper-thread paths must give exactly the bytes of the single-threaded ones.
+static void test_parallel_paths() {
+  std::mt19937_64 rng(5);
+  Bytes basis = random_bytes(rng, 21 << 20);
+  Bytes target = basis;
+  for (int i = 0; i < 50; ++i) target[rng() % target.size()] ^= 0x55;
+  for (Format format : {Format::Native, Format::Librsync}) {
+    RequestedParams requested{format, WeakHash::RabinKarp, format == Format::Native ? StrongHash::Xxh3 : StrongHash::Blake2b, 0, 0};
+    SignatureParams params = resolve_params(requested, int64_t(basis.size()));
+    Bytes sequential = sign(params, basis, 3 << 20);
+    for (size_t piece : {size_t(8) << 20, size_t(3) << 20, size_t(1) << 20}) {
+      HelperThread helper;
+      VectorSink sink;
+      SignatureWriter writer(params, sink, false);
+      writer.set_helper(&helper);
+      for (size_t at = 0; at < basis.size(); at += piece) writer.update(basis.data() + at, std::min(piece, basis.size() - at));
+      writer.finish();
+      CHECK(sink.bytes == sequential, "parallel signature equals sequential");
+    }
+    SignatureIndex index = SignatureIndex::parse(sequential.data(), sequential.size());
+    Bytes expectedDelta = make_delta(sequential, target, 8 << 20);
+    HelperThread helper;
+    VectorSink deltaSink;
+    DeltaGenerator generator(index, deltaSink);
+    generator.set_helper(&helper);
+    for (size_t at = 0; at < target.size(); at += 8 << 20) generator.update(target.data() + at, std::min<size_t>(8 << 20, target.size() - at));
+    generator.finish();
+    CHECK(deltaSink.bytes == expectedDelta, "parallel delta equals sequential");
+    MemoryBasis reader(basis.data(), basis.size());
+    PatchApplier applier(reader);
+    VectorSink out;
+    OffloadSink offload(out, helper, true);
+    applier.hash_through(&offload);
+    size_t used = applier.step(expectedDelta.data(), expectedDelta.size(), true, offload, size_t(1) << 40);
+    offload.finish();
+    CHECK(used == expectedDelta.size() && applier.done() && out.bytes == target, "offloaded patch output");
+  }
+}
+
 int main() {
   test_varints();
   test_round_trips();
   test_hostile_deltas();
   test_hostile_signatures();
   test_degenerate_basis();
+  test_parallel_paths();
   if (failures) {
     std::fprintf(stderr, "%d failures\n", failures);
     return 1;

@@ -1,0 +1,75 @@
+// A sink that hands filled buffers to a helper thread, which hashes them (optionally) and passes
+// them on to the real sink, so producing output and hashing/writing it overlap.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "byte_sink.h"
+#include "format.h"
+#include "hash_blake3.h"
+#include "helper_thread.h"
+
+namespace deltanode {
+
+class OffloadSink final : public ByteSink {
+ public:
+  OffloadSink(ByteSink& target, HelperThread& helper, bool hash) : target_(target), helper_(helper), hash_(hash) {
+    filling_.reserve(kBatch);
+  }
+  ~OffloadSink() override {
+    try {
+      settle();
+    } catch (...) {  // the job is failing already; its error is the one reported
+    }
+  }
+
+  void write(const uint8_t* data, size_t length) override {
+    while (length > 0) {
+      size_t take = kBatch - filling_.size() < length ? kBatch - filling_.size() : length;
+      filling_.insert(filling_.end(), data, data + take);
+      data += take;
+      length -= take;
+      if (filling_.size() == kBatch) hand_off();
+    }
+  }
+
+  // Writes out everything and returns the BLAKE3 digest of all bytes written (when hashing).
+  Digest finish() {
+    hand_off();
+    settle();
+    Digest digest{};
+    if (hash_) digest_.finalize(digest.data(), kDigestLength);
+    return digest;
+  }
+
+ private:
+  static constexpr size_t kBatch = 4 << 20;
+
+  void hand_off() {
+    settle();
+    if (filling_.empty()) return;
+    flying_.swap(filling_);
+    filling_.clear();
+    inFlight_ = true;
+    helper_.start([this] {
+      if (hash_) digest_.update(flying_.data(), flying_.size());
+      target_.write(flying_.data(), flying_.size());
+    });
+  }
+
+  void settle() {
+    if (!inFlight_) return;
+    inFlight_ = false;
+    helper_.wait();
+  }
+
+  ByteSink& target_;
+  HelperThread& helper_;
+  bool hash_;
+  bool inFlight_ = false;
+  std::vector<uint8_t> filling_;
+  std::vector<uint8_t> flying_;
+  Blake3 digest_;
+};
+
+}  // namespace deltanode
