@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// Engine benchmark: deltanode against rdiff (librsync) on the same generated, page-cached files,
-// in one run. Prints a table (medians of --runs) and writes the same figures as JSON.
+// Engine benchmark: deltanode beside rdiff (librsync), xxhsum and cp on the same generated,
+// page-cached files, in one run. Prints a table of medians with each target and whether it is
+// met, and writes the same as JSON (bench/results/) so runs can be compared over time.
 //
-//   node bench/engine.js [--size MiB] [--runs N] [--dir DIR] [--json FILE]
+//   node bench/engine.js [--size MiB] [--runs N] [--big GiB] [--dir DIR] [--json FILE] [--quick]
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync,
+  ftruncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -15,19 +18,24 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'bin', 'deltanode.js');
 const { values } = parseArgs({
   options: {
-    size: { type: 'string', default: '256' },
+    size: { type: 'string', default: '1024' },
     runs: { type: 'string', default: '5' },
+    big: { type: 'string', default: '8' },
     dir: { type: 'string' },
     json: { type: 'string' },
+    quick: { type: 'boolean', default: false },
   },
 });
 const MiB = 1 << 20;
 const size = Number(values.size) * MiB;
 const runs = Number(values.runs);
+const bigSize = Number(values.big) * 1024 * MiB;
+const smallSize = Math.min(size, 256 * MiB);
 const dir = values.dir ?? mkdtempSync(path.join(os.tmpdir(), 'deltanode-bench-'));
 const file = (name) => path.join(dir, name);
+const log = (text) => process.stderr.write(`${text}\n`);
 
-// Seeded data at memory speed: AES-CTR keystream with a key derived from the seed.
+// Seeded data at memory speed: an AES-CTR keystream keyed by the seed.
 function writeSeeded(name, seed, bytes, edit) {
   const key = Buffer.alloc(16);
   key.writeUInt32LE(seed);
@@ -36,26 +44,39 @@ function writeSeeded(name, seed, bytes, edit) {
   const zero = Buffer.alloc(4 * MiB);
   for (let at = 0; at < bytes; at += zero.length) {
     const chunk = cipher.update(zero.subarray(0, Math.min(zero.length, bytes - at)));
-    if (edit) edit(chunk, at);
-    writeSync(fd, chunk);
+    writeSync(fd, edit ? edit(chunk, at) : chunk);
   }
   closeSync(fd);
 }
+function writeFilled(name, byte, bytes) {
+  const fd = openSync(file(name), 'w');
+  const chunk = Buffer.alloc(4 * MiB, byte);
+  for (let at = 0; at < bytes; at += chunk.length) writeSync(fd, chunk.subarray(0, Math.min(chunk.length, bytes - at)));
+  closeSync(fd);
+}
 
-// 100 scattered edits of 64 bytes each, at seeded positions.
 const editPositions = Array.from({ length: 100 }, (_, i) => Math.floor(((i + 0.5) / 100) * size) - 32);
 function scatterEdits(chunk, at) {
   for (const position of editPositions) {
     if (position >= at && position < at + chunk.length) chunk.fill(0x5a, position - at, Math.min(position - at + 64, chunk.length));
   }
+  return chunk;
+}
+// One byte inserted at offset 1000: everything after it shifts.
+function insertByte(chunk, at) {
+  return at === 0 ? Buffer.concat([chunk.subarray(0, 1000), Buffer.from([0x42]), chunk.subarray(1000)]) : chunk;
 }
 
-function time(command, args) {
+function measure(command, args, { rss = false, cpus } = {}) {
+  const argv = rss ? ['-f', '%M', command, ...args] : args;
+  const exe = rss ? '/usr/bin/time' : command;
+  const full = cpus ? ['taskset', ['-c', cpus, exe, ...argv]] : [exe, argv];
   const started = process.hrtime.bigint();
-  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const result = spawnSync(full[0], full[1], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
-  return seconds;
+  const maxRssKiB = rss ? Number(result.stderr.trim().split('\n').at(-1)) : undefined;
+  return { seconds, maxRssKiB };
 }
 
 function median(list) {
@@ -64,91 +85,164 @@ function median(list) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-// Runs ours and theirs alternately so machine noise hits both alike.
-function compare(name, bytes, ours, theirs, outputs) {
-  const oursTimes = [];
-  const theirTimes = [];
-  for (let i = 0; i < runs; i++) {
-    for (const output of outputs) rmSync(output, { force: true });
-    oursTimes.push(time(...ours));
-    for (const output of outputs) rmSync(output, { force: true });
-    theirTimes.push(time(...theirs));
-  }
-  const row = {
-    operation: name,
-    bytes,
-    oursSeconds: median(oursTimes),
-    theirsSeconds: median(theirTimes),
-  };
-  row.oursMBps = bytes / row.oursSeconds / 1e6;
-  row.theirsMBps = bytes / row.theirsSeconds / 1e6;
-  row.speedup = row.theirsSeconds / row.oursSeconds;
-  return row;
-}
-
 const node = process.execPath;
-const ours = (...args) => [node, [cli, ...args]];
+const deltanode = (command, ...args) => [node, [cli, command, '-f', ...args]];
 const rdiff = (...args) => ['rdiff', ['-f', ...args]];
 
-mkdirSync(dir, { recursive: true });
-process.stderr.write(`generating ${values.size} MiB fixtures in ${dir}\n`);
-writeSeeded('basis', 1, size);
-writeSeeded('edited', 1, size, scatterEdits);
-// The unrelated-data case is the slowest for rdiff (a byte-by-byte search): 256 MiB is enough.
-const unrelatedSize = Math.min(size, 256 * MiB);
-writeSeeded('unrelated', 2, unrelatedSize);
-for (const name of ['basis', 'edited', 'unrelated']) readFileSync(file(name)); // into the page cache
+// Ours and the reference alternate, so machine noise hits both alike. Returns median seconds.
+function pair(oursCommand, theirCommand, count = runs) {
+  const a = [];
+  const b = [];
+  for (let i = 0; i < count; i++) {
+    a.push(measure(...oursCommand).seconds);
+    b.push(measure(...theirCommand).seconds);
+  }
+  return { ours: median(a), theirs: median(b) };
+}
 
 const rows = [];
-rows.push(compare('signature native (xxh3)', size, ours('signature', file('basis'), file('ours.sig')),
-  rdiff('signature', file('basis'), file('rdiff.sig')), [file('ours.sig')]));
-rows.push(compare('signature librsync (blake2)', size,
-  ours('signature', '--format', 'librsync', file('basis'), file('ours-rs.sig')),
-  rdiff('signature', file('basis'), file('rdiff.sig')), [file('ours-rs.sig')]));
-// Keep one of each signature for the delta runs.
-time(...ours('signature', '-f', file('basis'), file('ours.sig')));
-time(...ours('signature', '-f', '--format', 'librsync', file('basis'), file('ours-rs.sig')));
-time(...rdiff('signature', file('basis'), file('rdiff.sig')));
-rows.push(compare('delta native, 100 edits', size, ours('delta', file('ours.sig'), file('edited'), file('ours.delta')),
-  rdiff('delta', file('rdiff.sig'), file('edited'), file('rdiff.delta')), [file('ours.delta')]));
-rows.push(compare('delta librsync, 100 edits', size,
-  ours('delta', file('ours-rs.sig'), file('edited'), file('ours-rs.delta')),
-  rdiff('delta', file('rdiff.sig'), file('edited'), file('rdiff.delta')), [file('ours-rs.delta')]));
-rows.push(compare('delta librsync, unrelated data', unrelatedSize,
-  ours('delta', file('ours-rs.sig'), file('unrelated'), file('ours-un.delta')),
-  rdiff('delta', file('rdiff.sig'), file('unrelated'), file('rdiff-un.delta')), [file('ours-un.delta')]));
-time(...ours('delta', '-f', file('ours.sig'), file('edited'), file('ours.delta')));
-time(...ours('delta', '-f', file('ours-rs.sig'), file('edited'), file('ours-rs.delta')));
-time(...rdiff('delta', file('rdiff.sig'), file('edited'), file('rdiff.delta')));
-rows.push(compare('patch native, 100 edits', size, ours('patch', file('basis'), file('ours.delta'), file('ours.out')),
-  rdiff('patch', file('basis'), file('rdiff.delta'), file('rdiff.out')), [file('ours.out')]));
-rows.push(compare('patch librsync, 100 edits', size, ours('patch', file('basis'), file('ours-rs.delta'), file('ours-rs.out')),
-  rdiff('patch', file('basis'), file('rdiff.delta'), file('rdiff.out')), [file('ours-rs.out')]));
+function row(operation, bytes, reference, timing, target, pass, extra = {}) {
+  rows.push({ operation, bytes, oursSeconds: timing.ours, reference, referenceSeconds: timing.theirs,
+    oursMBps: bytes / timing.ours / 1e6, ratio: timing.theirs / timing.ours, target, pass, ...extra });
+}
 
-const sizes = {
-  signatureNative: statSync(file('ours.sig')).size,
-  signatureLibrsync: statSync(file('ours-rs.sig')).size,
-  signatureRdiff: statSync(file('rdiff.sig')).size,
-  deltaNative: statSync(file('ours.delta')).size,
-  deltaLibrsync: statSync(file('ours-rs.delta')).size,
-  deltaRdiff: statSync(file('rdiff.delta')).size,
-};
-const identical = readFileSync(file('ours-rs.sig')).equals(readFileSync(file('rdiff.sig')));
+mkdirSync(dir, { recursive: true });
+log(`generating fixtures in ${dir}`);
+writeSeeded('basis', 1, size);
+writeSeeded('edited', 1, size, scatterEdits);
+writeSeeded('inserted', 1, size, insertByte);
+writeSeeded('unrelated', 2, smallSize);
+writeFilled('zeros', 0, smallSize);
+writeFilled('repeated', 0xab, smallSize);
+for (const name of ['basis', 'edited', 'inserted', 'unrelated', 'zeros', 'repeated']) readFileSync(file(name));
+
+log('signatures');
+const sigNative = pair(deltanode('signature', file('basis'), file('n.sig')), rdiff('signature', file('basis'), file('r.sig')));
+row('signature native', size, 'rdiff', sigNative, '>= 8x rdiff', sigNative.theirs / sigNative.ours >= 8);
+const sigXxh = pair(deltanode('signature', file('basis'), file('n.sig')), ['xxhsum', ['-H2', file('basis')]]);
+row('signature native', size, 'xxhsum -H2', sigXxh, '<= 1.5x xxhsum time', sigXxh.ours <= 1.5 * sigXxh.theirs);
+const sigRs = pair(deltanode('signature', '--format', 'librsync', file('basis'), file('l.sig')),
+  rdiff('signature', file('basis'), file('r.sig')));
+const identical = readFileSync(file('l.sig')).equals(readFileSync(file('r.sig')));
+row('signature librsync', size, 'rdiff', sigRs, '>= 2x rdiff, identical bytes', sigRs.theirs / sigRs.ours >= 2 && identical,
+  { identical });
+
+log('deltas');
+const deltaCases = [
+  ['delta native, 100 edits', 'edited', 'n.sig', size],
+  ['delta native, 1-byte insertion', 'inserted', 'n.sig', size],
+  ['delta librsync, 100 edits', 'edited', 'l.sig', size],
+];
+for (const [name, newFile, sig, bytes] of deltaCases) {
+  const timing = pair(deltanode('delta', file(sig), file(newFile), file('o.delta')),
+    rdiff('delta', file('r.sig'), file(newFile), file('r.delta')));
+  const ourSize = statSync(file('o.delta')).size;
+  const theirSize = statSync(file('r.delta')).size;
+  row(name, bytes, 'rdiff', timing, '>= 8x rdiff', timing.theirs / timing.ours >= 8,
+    { deltaBytes: ourSize, referenceDeltaBytes: theirSize });
+}
+measure(...deltanode('signature', '--format', 'librsync', file('unrelated'), file('u.sig')));
+measure(...rdiff('signature', file('unrelated'), file('ru.sig')));
+const unrelated = pair(deltanode('delta', file('l.sig'), file('unrelated'), file('o.delta')),
+  rdiff('delta', file('r.sig'), file('unrelated'), file('r.delta')));
+row('delta librsync, unrelated data', smallSize, 'rdiff', unrelated, '>= 8x rdiff', unrelated.theirs / unrelated.ours >= 8);
+for (const basis of ['zeros', 'repeated']) {
+  measure(...deltanode('signature', '--format', 'librsync', file(basis), file(`${basis}.sig`)));
+  const timing = pair(deltanode('delta', file(`${basis}.sig`), file('unrelated'), file('o.delta')),
+    deltanode('delta', file('l.sig'), file('unrelated'), file('o2.delta')));
+  rows.push({ operation: `delta, basis ${basis === 'zeros' ? 'all zeros' : 'one repeated byte'}`, bytes: smallSize,
+    oursSeconds: timing.ours, reference: 'our unrelated-data delta', referenceSeconds: timing.theirs,
+    oursMBps: smallSize / timing.ours / 1e6, ratio: timing.theirs / timing.ours, target: '<= 2x unrelated time',
+    pass: timing.ours <= 2 * timing.theirs });
+}
+measure(...deltanode('delta', file('l.sig'), file('edited'), file('l.delta')));
+measure(...rdiff('delta', file('r.sig'), file('edited'), file('r.delta')));
+const ourDelta = statSync(file('l.delta')).size;
+const theirDelta = statSync(file('r.delta')).size;
+rows.push({ operation: 'delta size, 100 edits, same block', bytes: size, oursBytes: ourDelta, referenceBytes: theirDelta,
+  reference: 'rdiff', target: "<= rdiff's size", pass: ourDelta <= theirDelta });
+
+log('patch');
+measure(...deltanode('delta', file('n.sig'), file('edited'), file('n.delta')));
+const patchTiming = pair(deltanode('patch', file('basis'), file('n.delta'), file('o.out')),
+  ['cp', [file('edited'), file('cp.out')]]);
+row('patch native, 100 edits', size, 'cp of the new file', patchTiming, '>= 0.9x cp throughput',
+  patchTiming.theirs / patchTiming.ours >= 0.9);
+rmSync(file('o.out'), { force: true });
+rmSync(file('cp.out'), { force: true });
+
+log('two cores against one');
+const twoCores = [];
+const oneCore = [];
+for (let i = 0; i < runs; i++) {
+  twoCores.push(measure(...deltanode('signature', file('basis'), file('n.sig')), { cpus: '0,1' }).seconds);
+  oneCore.push(measure(...deltanode('signature', file('basis'), file('n.sig')), { cpus: '0' }).seconds);
+}
+const scaling = { ours: median(twoCores), theirs: median(oneCore) };
+row('signature native, 2 cores vs 1', size, 'the same on 1 core', scaling, '>= 1.6x', scaling.theirs / scaling.ours >= 1.6);
+
+if (!values.quick) {
+  log(`peak memory on a ${values.big} GiB sparse file`);
+  const fd = openSync(file('big'), 'w');
+  ftruncateSync(fd, bigSize);
+  writeSync(fd, Buffer.alloc(MiB, 1), 0, MiB, bigSize - MiB);
+  closeSync(fd);
+  const fdNew = openSync(file('big2'), 'w');
+  ftruncateSync(fdNew, bigSize);
+  writeSync(fdNew, Buffer.alloc(MiB, 2), 0, MiB, bigSize / 2);
+  closeSync(fdNew);
+  const nodeBaseline = measure(node, ['-e', '0'], { rss: true }).maxRssKiB;
+  const sigRss = measure(...deltanode('signature', file('big'), file('big.sig')), { rss: true }).maxRssKiB;
+  const bigSig = statSync(file('big.sig')).size;
+  const deltaRss = measure(...deltanode('delta', file('big.sig'), file('big2'), file('big.delta')), { rss: true }).maxRssKiB;
+  const patchRss = measure(...deltanode('patch', file('big'), file('big.delta'), file('big.out')), { rss: true }).maxRssKiB;
+  rmSync(file('big.out'), { force: true });
+  const limit = 64 * 1024;
+  for (const [operation, kib, target, pass] of [
+    ['peak RSS, signature', sigRss, '<= 64 MB', sigRss <= limit],
+    ['peak RSS, delta', deltaRss, `<= 64 MB + 2x signature (${(bigSig / MiB).toFixed(1)} MiB)`, deltaRss <= limit + (2 * bigSig) / 1024],
+    ['peak RSS, patch', patchRss, '<= 64 MB', patchRss <= limit],
+  ]) {
+    rows.push({ operation: `${operation}, ${values.big} GiB`, bytes: bigSize, maxRssKiB: kib, nodeBaselineKiB: nodeBaseline,
+      reference: `node alone: ${(nodeBaseline / 1024).toFixed(0)} MiB`, target, pass });
+  }
+}
+
+log('event loop delay');
+{
+  const { signatureFile, deltaFile } = await import('../dist/index.js');
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  await Promise.all([
+    signatureFile(file('basis'), file('el.sig'), { overwrite: true }),
+    signatureFile(file('edited'), file('el2.sig'), { overwrite: true }),
+  ]);
+  await deltaFile(file('n.sig'), file('edited'), file('el.delta'), { overwrite: true });
+  histogram.disable();
+  const p99 = histogram.percentile(99) / 1e6;
+  rows.push({ operation: 'event loop delay p99, 1 GiB signature + delta', bytes: size, p99Milliseconds: p99,
+    target: '<= 10 ms', pass: p99 <= 10 });
+}
 
 const pad = (text, width) => String(text).padEnd(width);
-const lines = [
-  `deltanode engine benchmark: ${values.size} MiB files, median of ${runs} runs, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`,
-  `${pad('operation', 34)}${pad('ours s', 9)}${pad('ours MB/s', 11)}${pad('rdiff s', 9)}${pad('rdiff MB/s', 12)}speedup`,
-  ...rows.map((r) => `${pad(r.operation, 34)}${pad(r.oursSeconds.toFixed(3), 9)}${pad(r.oursMBps.toFixed(0), 11)}` +
-    `${pad(r.theirsSeconds.toFixed(3), 9)}${pad(r.theirsMBps.toFixed(0), 12)}${r.speedup.toFixed(2)}x`),
-  `signature bytes: native ${sizes.signatureNative}, librsync ${sizes.signatureLibrsync}, rdiff ${sizes.signatureRdiff} ` +
-    `(librsync byte-identical to rdiff: ${identical ? 'yes' : 'NO'})`,
-  `delta bytes (100 edits): native ${sizes.deltaNative}, librsync ${sizes.deltaLibrsync}, rdiff ${sizes.deltaRdiff}`,
-];
+const fmt = (r) => {
+  if (r.maxRssKiB !== undefined) return [`${(r.maxRssKiB / 1024).toFixed(1)} MiB`, r.reference, ''];
+  if (r.p99Milliseconds !== undefined) return [`${r.p99Milliseconds.toFixed(2)} ms`, '', ''];
+  if (r.oursBytes !== undefined) return [`${r.oursBytes} B`, `rdiff ${r.referenceBytes} B`, ''];
+  return [`${r.oursSeconds.toFixed(3)} s ${r.oursMBps.toFixed(0)} MB/s`, `${r.reference} ${r.referenceSeconds.toFixed(3)} s`,
+    `${r.ratio.toFixed(2)}x`];
+};
+const header = `deltanode engine benchmark: ${values.size} MiB (unrelated/degenerate ${smallSize / MiB} MiB), ` +
+  `median of ${runs} runs, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`;
+const lines = [header, `${pad('operation', 48)}${pad('ours', 24)}${pad('reference', 34)}${pad('ratio', 9)}${pad('target', 36)}pass`];
+for (const r of rows) {
+  const [a, b, c] = fmt(r);
+  lines.push(`${pad(r.operation, 48)}${pad(a, 24)}${pad(b, 34)}${pad(c, 9)}${pad(r.target, 36)}${r.pass ? 'yes' : 'NO'}`);
+}
 console.log(lines.join('\n'));
 const jsonPath = values.json ?? path.join(root, 'bench', 'results', `engine-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 mkdirSync(path.dirname(jsonPath), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), sizeBytes: size, runs, rows, sizes,
-  librsyncSignatureIdentical: identical, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model } }, null, 2));
+writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), sizeBytes: size, runs, rows,
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model } }, null, 2));
 console.log(`json: ${jsonPath}`);
 if (!values.dir) rmSync(dir, { recursive: true, force: true });

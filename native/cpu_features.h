@@ -74,6 +74,21 @@
 #define DN_SIMD_AVX512 0
 #endif
 
+#if DN_SIMD_SSE2
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports the deliberately undefined vectors inside its own AVX-512
+// intrinsics as maybe-uninitialized once they are inlined into a function
+// with a target attribute (GCC bug 105593). The warning points into the
+// header, so it is silenced for the header's text only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
+#endif
+
 namespace deltanode {
 namespace cpu {
 

@@ -15,7 +15,6 @@
 
 #if !defined(DELTANODE_BLAKE3_PORTABLE) && DN_SIMD_SSE2
 #define DN_B3_SSE2 1
-#include <immintrin.h>
 #if DN_SIMD_SSE41
 #define DN_B3_SSE41 1
 #endif
@@ -105,7 +104,10 @@ struct Batch {
 // ---------------------------------------------------------------------------
 // Lane types. Each provides arithmetic on V (one 32-bit word per lane) and
 // the transposition between "one input per lane" memory layout and "one
-// message word per vector" register layout.
+// message word per vector" register layout. Every member carries the
+// instruction set it needs; a wider type may reuse a narrower one's members
+// (a function may always inline code written for a subset of its own
+// instruction set).
 
 struct Scalar {
   using V = uint32_t;
@@ -126,7 +128,7 @@ struct Scalar {
   }
 };
 
-#if defined(DN_B3_SSE)
+#if defined(DN_B3_SSE2)
 // Lanes read from several streams 1 KiB apart, more than the hardware
 // prefetcher tracks well; asking a few blocks ahead measured ~25% faster on
 // inputs that are not in cache. Prefetches never fault, even past the end.
@@ -134,47 +136,38 @@ template <int Lanes>
 DN_B3_INLINE void prefetchLanes(const uint8_t* p, size_t stride) noexcept {
   for (int lane = 0; lane < Lanes; ++lane) {
     // Integer arithmetic: the address may lie beyond the input object.
-    const uintptr_t ahead =
-        reinterpret_cast<uintptr_t>(p) + lane * stride + 4 * kBlockLen;
-    _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
+    DN_B3_PREFETCH(reinterpret_cast<uintptr_t>(p) + lane * stride +
+                   4 * kBlockLen);
   }
 }
 
-struct Sse {
+// Four lanes in SSE2 registers.
+struct Sse2x4 {
   using V = __m128i;
   static constexpr size_t kWidth = 4;
-  static DN_B3_INLINE V add(V a, V b) noexcept { return _mm_add_epi32(a, b); }
-  static DN_B3_INLINE V bxor(V a, V b) noexcept { return _mm_xor_si128(a, b); }
-  static DN_B3_INLINE V splat(uint32_t x) noexcept {
+  static DN_TARGET_SSE2 DN_B3_INLINE V add(V a, V b) noexcept {
+    return _mm_add_epi32(a, b);
+  }
+  static DN_TARGET_SSE2 DN_B3_INLINE V bxor(V a, V b) noexcept {
+    return _mm_xor_si128(a, b);
+  }
+  static DN_TARGET_SSE2 DN_B3_INLINE V splat(uint32_t x) noexcept {
     return _mm_set1_epi32(static_cast<int>(x));
   }
-  static DN_B3_INLINE V gather(const uint32_t* w) noexcept {
+  static DN_TARGET_SSE2 DN_B3_INLINE V gather(const uint32_t* w) noexcept {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
   }
   template <int N>
-  static DN_B3_INLINE V rotr(V x) noexcept {
-    // Byte-multiple rotations are one shuffle instead of two shifts and an or.
-#if defined(__AVX512VL__)
-    return _mm_ror_epi32(x, N);  // a native rotate beats both
-#elif defined(DN_B3_PSHUFB)
+  static DN_TARGET_SSE2 DN_B3_INLINE V rotr(V x) noexcept {
     if constexpr (N == 16) {
-      return _mm_shuffle_epi8(x, _mm_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11,
-                                               8, 9, 14, 15, 12, 13));
-    } else if constexpr (N == 8) {
-      return _mm_shuffle_epi8(x, _mm_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10,
-                                               11, 8, 13, 14, 15, 12));
-    } else {
-      return _mm_or_si128(_mm_srli_epi32(x, N), _mm_slli_epi32(x, 32 - N));
-    }
-#else
-    if constexpr (N == 16) {
+      // Swapping the 16-bit halves is two word shuffles, not three ops.
       return _mm_shufflehi_epi16(_mm_shufflelo_epi16(x, 0xB1), 0xB1);
     } else {
       return _mm_or_si128(_mm_srli_epi32(x, N), _mm_slli_epi32(x, 32 - N));
     }
-#endif
   }
-  static DN_B3_INLINE void transpose(V& a, V& b, V& c, V& d) noexcept {
+  static DN_TARGET_SSE2 DN_B3_INLINE void transpose(V& a, V& b, V& c,
+                                                    V& d) noexcept {
     const V ab01 = _mm_unpacklo_epi32(a, b);
     const V ab23 = _mm_unpackhi_epi32(a, b);
     const V cd01 = _mm_unpacklo_epi32(c, d);
@@ -184,8 +177,9 @@ struct Sse {
     c = _mm_unpacklo_epi64(ab23, cd23);
     d = _mm_unpackhi_epi64(ab23, cd23);
   }
-  static DN_B3_INLINE void loadMessage(const uint8_t* p, size_t stride,
-                                       V m[16]) noexcept {
+  static DN_TARGET_SSE2 DN_B3_INLINE void loadMessage(const uint8_t* p,
+                                                      size_t stride,
+                                                      V m[16]) noexcept {
     prefetchLanes<4>(p, stride);
     for (int g = 0; g < 4; ++g) {
       for (int lane = 0; lane < 4; ++lane) {
@@ -195,7 +189,8 @@ struct Sse {
       transpose(m[4 * g], m[4 * g + 1], m[4 * g + 2], m[4 * g + 3]);
     }
   }
-  static DN_B3_INLINE void storeCvs(V h[8], uint8_t* out) noexcept {
+  static DN_TARGET_SSE2 DN_B3_INLINE void storeCvs(V h[8],
+                                                   uint8_t* out) noexcept {
     transpose(h[0], h[1], h[2], h[3]);
     transpose(h[4], h[5], h[6], h[7]);
     for (int lane = 0; lane < 4; ++lane) {
@@ -207,23 +202,43 @@ struct Sse {
 };
 #endif
 
+#if defined(DN_B3_SSE41)
+// SSSE3 (part of the SSE4.1 level) rotates by whole bytes with one shuffle.
+struct Sse41x4 : Sse2x4 {
+  template <int N>
+  static DN_TARGET_SSE41 DN_B3_INLINE V rotr(V x) noexcept {
+    if constexpr (N == 16) {
+      return _mm_shuffle_epi8(x, _mm_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11,
+                                               8, 9, 14, 15, 12, 13));
+    } else if constexpr (N == 8) {
+      return _mm_shuffle_epi8(x, _mm_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10,
+                                               11, 8, 13, 14, 15, 12));
+    } else {
+      return _mm_or_si128(_mm_srli_epi32(x, N), _mm_slli_epi32(x, 32 - N));
+    }
+  }
+};
+#endif
+
 #if defined(DN_B3_AVX2)
-struct Avx2 {
+// Eight lanes in AVX2 registers.
+struct Avx2x8 {
   using V = __m256i;
   static constexpr size_t kWidth = 8;
-  static DN_B3_INLINE V add(V a, V b) noexcept { return _mm256_add_epi32(a, b); }
-  static DN_B3_INLINE V bxor(V a, V b) noexcept { return _mm256_xor_si256(a, b); }
-  static DN_B3_INLINE V splat(uint32_t x) noexcept {
+  static DN_TARGET_AVX2 DN_B3_INLINE V add(V a, V b) noexcept {
+    return _mm256_add_epi32(a, b);
+  }
+  static DN_TARGET_AVX2 DN_B3_INLINE V bxor(V a, V b) noexcept {
+    return _mm256_xor_si256(a, b);
+  }
+  static DN_TARGET_AVX2 DN_B3_INLINE V splat(uint32_t x) noexcept {
     return _mm256_set1_epi32(static_cast<int>(x));
   }
-  static DN_B3_INLINE V gather(const uint32_t* w) noexcept {
+  static DN_TARGET_AVX2 DN_B3_INLINE V gather(const uint32_t* w) noexcept {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
   }
   template <int N>
-  static DN_B3_INLINE V rotr(V x) noexcept {
-#if defined(__AVX512VL__)
-    return _mm256_ror_epi32(x, N);
-#else
+  static DN_TARGET_AVX2 DN_B3_INLINE V rotr(V x) noexcept {
     if constexpr (N == 16) {
       return _mm256_shuffle_epi8(
           x, _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12,
@@ -238,11 +253,10 @@ struct Avx2 {
       return _mm256_or_si256(_mm256_srli_epi32(x, N),
                              _mm256_slli_epi32(x, 32 - N));
     }
-#endif
   }
   // 8x8 transpose of 32-bit words: interleave pairs, then quads, then swap
   // 128-bit halves (unpack instructions never cross the halves).
-  static DN_B3_INLINE void transpose(V r[8]) noexcept {
+  static DN_TARGET_AVX2 DN_B3_INLINE void transpose(V r[8]) noexcept {
     const V t0 = _mm256_unpacklo_epi32(r[0], r[1]);
     const V t1 = _mm256_unpackhi_epi32(r[0], r[1]);
     const V t2 = _mm256_unpacklo_epi32(r[2], r[3]);
@@ -268,8 +282,9 @@ struct Avx2 {
     r[6] = _mm256_permute2x128_si256(q2, q6, 0x31);
     r[7] = _mm256_permute2x128_si256(q3, q7, 0x31);
   }
-  static DN_B3_INLINE void loadMessage(const uint8_t* p, size_t stride,
-                                       V m[16]) noexcept {
+  static DN_TARGET_AVX2 DN_B3_INLINE void loadMessage(const uint8_t* p,
+                                                      size_t stride,
+                                                      V m[16]) noexcept {
     prefetchLanes<8>(p, stride);
     for (int half = 0; half < 2; ++half) {
       for (int lane = 0; lane < 8; ++lane) {
@@ -279,7 +294,8 @@ struct Avx2 {
       transpose(m + 8 * half);
     }
   }
-  static DN_B3_INLINE void storeCvs(V h[8], uint8_t* out) noexcept {
+  static DN_TARGET_AVX2 DN_B3_INLINE void storeCvs(V h[8],
+                                                   uint8_t* out) noexcept {
     transpose(h);
     for (int lane = 0; lane < 8; ++lane) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * lane), h[lane]);
@@ -288,134 +304,304 @@ struct Avx2 {
 };
 #endif
 
+#if defined(DN_B3_AVX512)
+// AVX-512VL rotates narrow vectors natively; the 16-lane type is the main
+// AVX-512 path, these two only handle what is left over.
+struct Avx512x4 : Sse2x4 {
+  template <int N>
+  static DN_TARGET_AVX512 DN_B3_INLINE V rotr(V x) noexcept {
+    return _mm_ror_epi32(x, N);
+  }
+};
+
+struct Avx512x8 : Avx2x8 {
+  template <int N>
+  static DN_TARGET_AVX512 DN_B3_INLINE V rotr(V x) noexcept {
+    return _mm256_ror_epi32(x, N);
+  }
+};
+
+// Sixteen lanes in AVX-512 registers.
+struct Avx512x16 {
+  using V = __m512i;
+  static constexpr size_t kWidth = 16;
+  static DN_TARGET_AVX512 DN_B3_INLINE V add(V a, V b) noexcept {
+    return _mm512_add_epi32(a, b);
+  }
+  static DN_TARGET_AVX512 DN_B3_INLINE V bxor(V a, V b) noexcept {
+    return _mm512_xor_si512(a, b);
+  }
+  static DN_TARGET_AVX512 DN_B3_INLINE V splat(uint32_t x) noexcept {
+    return _mm512_set1_epi32(static_cast<int>(x));
+  }
+  static DN_TARGET_AVX512 DN_B3_INLINE V gather(const uint32_t* w) noexcept {
+    return _mm512_loadu_si512(w);
+  }
+  template <int N>
+  static DN_TARGET_AVX512 DN_B3_INLINE V rotr(V x) noexcept {
+    return _mm512_ror_epi32(x, N);
+  }
+  // 16x16 transpose of 32-bit words. r[i] holds input i; afterwards r[w]
+  // holds word w of every input. Pairs and quads are interleaved inside
+  // each 128-bit block first; that leaves block q of vector 4k + j holding
+  // word 4q + j of inputs 4k..4k+3, so a 4x4 transpose of whole blocks
+  // (two rounds of block shuffles) finishes the job.
+  static DN_TARGET_AVX512 DN_B3_INLINE void transpose(V r[16]) noexcept {
+    V t[16];
+    for (int k = 0; k < 16; k += 2) {
+      t[k] = _mm512_unpacklo_epi32(r[k], r[k + 1]);
+      t[k + 1] = _mm512_unpackhi_epi32(r[k], r[k + 1]);
+    }
+    V u[16];
+    for (int k = 0; k < 16; k += 4) {
+      u[k] = _mm512_unpacklo_epi64(t[k], t[k + 2]);
+      u[k + 1] = _mm512_unpackhi_epi64(t[k], t[k + 2]);
+      u[k + 2] = _mm512_unpacklo_epi64(t[k + 1], t[k + 3]);
+      u[k + 3] = _mm512_unpackhi_epi64(t[k + 1], t[k + 3]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      // Blocks {0,1} and {2,3} of inputs 0-3 / 4-7, then of 8-11 / 12-15.
+      const V x0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x44);
+      const V x1 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xEE);
+      const V x2 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x44);
+      const V x3 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xEE);
+      // Even blocks, then odd blocks, of each pair.
+      r[j] = _mm512_shuffle_i32x4(x0, x2, 0x88);
+      r[4 + j] = _mm512_shuffle_i32x4(x0, x2, 0xDD);
+      r[8 + j] = _mm512_shuffle_i32x4(x1, x3, 0x88);
+      r[12 + j] = _mm512_shuffle_i32x4(x1, x3, 0xDD);
+    }
+  }
+  static DN_TARGET_AVX512 DN_B3_INLINE void loadMessage(const uint8_t* p,
+                                                        size_t stride,
+                                                        V m[16]) noexcept {
+    prefetchLanes<16>(p, stride);
+    for (int lane = 0; lane < 16; ++lane) {
+      m[lane] = _mm512_loadu_si512(p + lane * stride);
+    }
+    transpose(m);
+  }
+  static DN_TARGET_AVX512 DN_B3_INLINE void storeCvs(V h[8],
+                                                     uint8_t* out) noexcept {
+    // Runs once per chunk: two 8x8 transposes of the 256-bit halves.
+    __m256i low[8];
+    __m256i high[8];
+    for (int i = 0; i < 8; ++i) {
+      low[i] = _mm512_castsi512_si256(h[i]);
+      high[i] = _mm512_extracti64x4_epi64(h[i], 1);
+    }
+    Avx2x8::storeCvs(low, out);
+    Avx2x8::storeCvs(high, out + 8 * 32);
+  }
+};
+#endif
+
 // ---------------------------------------------------------------------------
-// The mixing function and rounds, generic over the lane type.
-
-template <class L>
-DN_B3_INLINE void mix(typename L::V& a, typename L::V& b, typename L::V& c,
-                      typename L::V& d, typename L::V x,
-                      typename L::V y) noexcept {
-  a = L::add(L::add(a, b), x);
-  d = L::template rotr<16>(L::bxor(d, a));
-  c = L::add(c, d);
-  b = L::template rotr<12>(L::bxor(b, c));
-  a = L::add(L::add(a, b), y);
-  d = L::template rotr<8>(L::bxor(d, a));
-  c = L::add(c, d);
-  b = L::template rotr<7>(L::bxor(b, c));
-}
-
-template <class L, int R>
-DN_B3_INLINE void round(typename L::V v[16], const typename L::V m[16]) noexcept {
-  constexpr const uint8_t* s = kSchedule.word[R];
-  // Columns, then diagonals.
-  mix<L>(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);
-  mix<L>(v[1], v[5], v[9], v[13], m[s[2]], m[s[3]]);
-  mix<L>(v[2], v[6], v[10], v[14], m[s[4]], m[s[5]]);
-  mix<L>(v[3], v[7], v[11], v[15], m[s[6]], m[s[7]]);
-  mix<L>(v[0], v[5], v[10], v[15], m[s[8]], m[s[9]]);
-  mix<L>(v[1], v[6], v[11], v[12], m[s[10]], m[s[11]]);
-  mix<L>(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);
-  mix<L>(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);
-}
-
-template <class L>
-DN_B3_INLINE void sevenRounds(typename L::V v[16],
-                              const typename L::V m[16]) noexcept {
-  round<L, 0>(v, m);
-  round<L, 1>(v, m);
-  round<L, 2>(v, m);
-  round<L, 3>(v, m);
-  round<L, 4>(v, m);
-  round<L, 5>(v, m);
-  round<L, 6>(v, m);
-}
-
-// Hashes L::kWidth independent inputs side by side, each `blocks` blocks
-// long, input i starting at base + i * stride, starting from the IV. Covers
-// both whole chunks (16 blocks, consecutive counters) and parent nodes (one
-// block, counter 0). Writes one 32-byte chaining value per input to `out`.
-template <class L>
-void compressLanes(const uint8_t* base, size_t stride, size_t blocks,
-                   uint64_t counter, uint64_t counterStep, uint32_t flags,
-                   uint32_t firstFlags, uint32_t lastFlags,
-                   uint8_t* out) noexcept {
-  using V = typename L::V;
-  uint32_t lo[L::kWidth];
-  uint32_t hi[L::kWidth];
-  for (size_t i = 0; i < L::kWidth; ++i) {
-    const uint64_t c = counter + i * counterStep;
-    lo[i] = static_cast<uint32_t>(c);
-    hi[i] = static_cast<uint32_t>(c >> 32);
+// The mixing function, rounds and compression loop, generic over the lane
+// type. GCC and Clang inline SIMD code only into functions compiled for the
+// same (or a wider) instruction set, and a template cannot take its
+// instruction set from its arguments, so this code is expanded once per
+// instruction set, each copy in its own namespace. `TARGET` is that
+// instruction set's attribute (empty for the portable copy).
+#define DN_B3_LANE_ALGORITHMS(TARGET)                                        \
+  template <class L>                                                         \
+  TARGET DN_B3_INLINE void mix(typename L::V& a, typename L::V& b,           \
+                               typename L::V& c, typename L::V& d,           \
+                               typename L::V x, typename L::V y) noexcept {  \
+    a = L::add(L::add(a, b), x);                                             \
+    d = L::template rotr<16>(L::bxor(d, a));                                 \
+    c = L::add(c, d);                                                        \
+    b = L::template rotr<12>(L::bxor(b, c));                                 \
+    a = L::add(L::add(a, b), y);                                             \
+    d = L::template rotr<8>(L::bxor(d, a));                                  \
+    c = L::add(c, d);                                                        \
+    b = L::template rotr<7>(L::bxor(b, c));                                  \
+  }                                                                          \
+                                                                             \
+  /* Columns, then diagonals. */                                             \
+  template <class L, int R>                                                  \
+  TARGET DN_B3_INLINE void round(typename L::V v[16],                        \
+                                 const typename L::V m[16]) noexcept {       \
+    constexpr const uint8_t* s = kSchedule.word[R];                          \
+    mix<L>(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);                       \
+    mix<L>(v[1], v[5], v[9], v[13], m[s[2]], m[s[3]]);                       \
+    mix<L>(v[2], v[6], v[10], v[14], m[s[4]], m[s[5]]);                      \
+    mix<L>(v[3], v[7], v[11], v[15], m[s[6]], m[s[7]]);                      \
+    mix<L>(v[0], v[5], v[10], v[15], m[s[8]], m[s[9]]);                      \
+    mix<L>(v[1], v[6], v[11], v[12], m[s[10]], m[s[11]]);                    \
+    mix<L>(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);                     \
+    mix<L>(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);                     \
+  }                                                                          \
+                                                                             \
+  template <class L>                                                         \
+  TARGET DN_B3_INLINE void sevenRounds(typename L::V v[16],                  \
+                                       const typename L::V m[16]) noexcept { \
+    round<L, 0>(v, m);                                                       \
+    round<L, 1>(v, m);                                                       \
+    round<L, 2>(v, m);                                                       \
+    round<L, 3>(v, m);                                                       \
+    round<L, 4>(v, m);                                                       \
+    round<L, 5>(v, m);                                                       \
+    round<L, 6>(v, m);                                                       \
+  }                                                                          \
+                                                                             \
+  /* The first L::kWidth inputs of the batch, side by side. */               \
+  template <class L>                                                         \
+  TARGET DN_B3_INLINE void compressLanes(const Batch& job) noexcept {        \
+    using V = typename L::V;                                                 \
+    uint32_t lo[L::kWidth];                                                  \
+    uint32_t hi[L::kWidth];                                                  \
+    for (size_t i = 0; i < L::kWidth; ++i) {                                 \
+      const uint64_t c = job.counter + i * job.counterStep;                  \
+      lo[i] = static_cast<uint32_t>(c);                                      \
+      hi[i] = static_cast<uint32_t>(c >> 32);                                \
+    }                                                                        \
+    const V counterLo = L::gather(lo);                                       \
+    const V counterHi = L::gather(hi);                                       \
+    V h[8];                                                                  \
+    for (int i = 0; i < 8; ++i) h[i] = L::splat(kIv[i]);                     \
+    for (size_t b = 0; b < job.blocks; ++b) {                                \
+      V m[16];                                                               \
+      L::loadMessage(job.base + b * kBlockLen, job.stride, m);               \
+      uint32_t f = job.flags;                                                \
+      if (b == 0) f |= job.firstFlags;                                       \
+      if (b + 1 == job.blocks) f |= job.lastFlags;                           \
+      /* Every block of a whole chunk is full, so the length is 64. */       \
+      V v[16] = {h[0],           h[1],           h[2],                       \
+                 h[3],           h[4],           h[5],                       \
+                 h[6],           h[7],           L::splat(kIv[0]),           \
+                 L::splat(kIv[1]), L::splat(kIv[2]), L::splat(kIv[3]),       \
+                 counterLo,      counterHi,      L::splat(kBlockLen),        \
+                 L::splat(f)};                                               \
+      sevenRounds<L>(v, m);                                                  \
+      for (int i = 0; i < 8; ++i) h[i] = L::bxor(v[i], v[i + 8]);            \
+    }                                                                        \
+    L::storeCvs(h, job.out);                                                 \
+  }                                                                          \
+                                                                             \
+  /* As many groups of L::kWidth inputs as the batch still holds. */         \
+  template <class L>                                                         \
+  TARGET DN_B3_INLINE void compressGroups(Batch& job) noexcept {             \
+    for (; job.count >= L::kWidth; job.count -= L::kWidth) {                 \
+      compressLanes<L>(job);                                                 \
+      job.base += L::kWidth * job.stride;                                    \
+      job.counter += L::kWidth * job.counterStep;                            \
+      job.out += L::kWidth * 32;                                             \
+    }                                                                        \
   }
-  const V counterLo = L::gather(lo);
-  const V counterHi = L::gather(hi);
-  V h[8];
-  for (int i = 0; i < 8; ++i) h[i] = L::splat(kIv[i]);
-  for (size_t b = 0; b < blocks; ++b) {
-    V m[16];
-    L::loadMessage(base + b * kBlockLen, stride, m);
-    uint32_t f = flags;
-    if (b == 0) f |= firstFlags;
-    if (b + 1 == blocks) f |= lastFlags;
-    V v[16] = {h[0],
-               h[1],
-               h[2],
-               h[3],
-               h[4],
-               h[5],
-               h[6],
-               h[7],
-               L::splat(kIv[0]),
-               L::splat(kIv[1]),
-               L::splat(kIv[2]),
-               L::splat(kIv[3]),
-               counterLo,
-               counterHi,
-               L::splat(kBlockLen),  // every block of a whole chunk is full
-               L::splat(f)};
-    sevenRounds<L>(v, m);
-    for (int i = 0; i < 8; ++i) h[i] = L::bxor(v[i], v[i + 8]);
-  }
-  L::storeCvs(h, out);
-}
 
-// `count` inputs laid out at a fixed stride, widest lanes first.
-void hashMany(const uint8_t* base, size_t stride, size_t blocks, size_t count,
-              uint64_t counter, uint64_t counterStep, uint32_t flags,
-              uint32_t firstFlags, uint32_t lastFlags, uint8_t* out) noexcept {
+// One copy per instruction set. Each hashMany() takes the widest lanes
+// first and finishes the batch with narrower ones.
+namespace portable {
+DN_B3_LANE_ALGORITHMS()
+void hashMany(Batch job) noexcept { compressGroups<Scalar>(job); }
+}  // namespace portable
+
+#if defined(DN_B3_SSE2)
+namespace sse2 {
+DN_B3_LANE_ALGORITHMS(DN_TARGET_SSE2)
+DN_TARGET_SSE2 void hashMany(Batch job) noexcept {
+  compressGroups<Sse2x4>(job);
+  compressGroups<Scalar>(job);
+}
+}  // namespace sse2
+#endif
+
+#if defined(DN_B3_SSE41)
+namespace sse41 {
+DN_B3_LANE_ALGORITHMS(DN_TARGET_SSE41)
+DN_TARGET_SSE41 void hashMany(Batch job) noexcept {
+  compressGroups<Sse41x4>(job);
+  compressGroups<Scalar>(job);
+}
+}  // namespace sse41
+#endif
+
 #if defined(DN_B3_AVX2)
-  for (; count >= Avx2::kWidth; count -= Avx2::kWidth) {
-    compressLanes<Avx2>(base, stride, blocks, counter, counterStep, flags,
-                        firstFlags, lastFlags, out);
-    base += Avx2::kWidth * stride;
-    counter += Avx2::kWidth * counterStep;
-    out += Avx2::kWidth * 32;
-  }
+namespace avx2 {
+DN_B3_LANE_ALGORITHMS(DN_TARGET_AVX2)
+DN_TARGET_AVX2 void hashMany(Batch job) noexcept {
+  compressGroups<Avx2x8>(job);
+  compressGroups<Sse41x4>(job);
+  compressGroups<Scalar>(job);
+}
+}  // namespace avx2
 #endif
-#if defined(DN_B3_SSE)
-  for (; count >= Sse::kWidth; count -= Sse::kWidth) {
-    compressLanes<Sse>(base, stride, blocks, counter, counterStep, flags,
-                       firstFlags, lastFlags, out);
-    base += Sse::kWidth * stride;
-    counter += Sse::kWidth * counterStep;
-    out += Sse::kWidth * 32;
-  }
+
+#if defined(DN_B3_AVX512)
+namespace avx512 {
+DN_B3_LANE_ALGORITHMS(DN_TARGET_AVX512)
+DN_TARGET_AVX512 void hashMany(Batch job) noexcept {
+  compressGroups<Avx512x16>(job);
+  compressGroups<Avx512x8>(job);
+  compressGroups<Avx512x4>(job);
+  compressGroups<Scalar>(job);
+}
+}  // namespace avx512
 #endif
-  for (; count > 0; --count) {
-    compressLanes<Scalar>(base, stride, blocks, counter, counterStep, flags,
-                          firstFlags, lastFlags, out);
-    base += stride;
-    counter += counterStep;
-    out += 32;
+
+#undef DN_B3_LANE_ALGORITHMS
+
+}  // namespace
+
+// One lane-parallel implementation, and the level the CPU must support.
+struct detail::Blake3Kernel {
+  const char* name;
+  cpu::Simd level;
+  void (*hashMany)(Batch job) noexcept;
+};
+
+namespace {
+
+using Kernel = detail::Blake3Kernel;
+
+// Best first; the portable kernel runs anywhere and ends the list.
+constexpr Kernel kKernels[] = {
+#if defined(DN_B3_AVX512)
+    {"avx512", cpu::Simd::kAvx512, avx512::hashMany},
+#endif
+#if defined(DN_B3_AVX2)
+    {"avx2", cpu::Simd::kAvx2, avx2::hashMany},
+#endif
+#if defined(DN_B3_SSE41)
+    {"sse4.1", cpu::Simd::kSse41, sse41::hashMany},
+#endif
+#if defined(DN_B3_SSE2)
+    {"sse2", cpu::Simd::kSse2, sse2::hashMany},
+#endif
+    {"portable", cpu::Simd::kPortable, portable::hashMany},
+};
+constexpr size_t kKernelCount = sizeof kKernels / sizeof kKernels[0];
+
+const Kernel* bestKernelUpTo(cpu::Simd level) noexcept {
+  for (const Kernel& k : kKernels) {
+    if (k.level <= level) return &k;
   }
+  return &kKernels[kKernelCount - 1];
+}
+
+// Chosen on first use, then fixed for the life of the process.
+const Kernel* defaultKernel() noexcept {
+  static const Kernel* const kernel =
+      bestKernelUpTo(cpu::selectedSimd());
+  return kernel;
+}
+
+// `count` inputs laid out at a fixed stride; see Batch.
+void hashMany(const Kernel& kernel, const uint8_t* base, size_t stride,
+              size_t blocks, size_t count, uint64_t counter,
+              uint64_t counterStep, uint32_t flags, uint32_t firstFlags,
+              uint32_t lastFlags, uint8_t* out) noexcept {
+  kernel.hashMany(Batch{base, stride, blocks, count, counter, counterStep,
+                        flags, firstFlags, lastFlags, out});
 }
 
 // `block` is left CV || right CV; out may alias either half.
 void parentCv(const uint8_t block[64], uint8_t out[32]) noexcept {
   uint8_t copy[64];
   std::memcpy(copy, block, 64);
-  compressLanes<Scalar>(copy, kBlockLen, 1, 0, 0, kParent, 0, 0, out);
+  portable::compressLanes<Scalar>(
+      Batch{copy, kBlockLen, 1, 1, 0, 0, kParent, 0, 0, out});
 }
 
 // Subtrees up to this many chunks are reduced in a stack buffer with the
@@ -428,17 +614,17 @@ constexpr uint64_t kGroupChunks = 64;
 // halves == 1, writes its 32-byte CV. With halves == 2 (needs chunks >= 2),
 // writes the CVs of its two halves instead, i.e. its parent block, so the
 // caller can still finalize it as the root.
-void hashSubtree(const uint8_t* data, uint64_t chunks, uint64_t counter,
-                 uint8_t* out, uint64_t halves) noexcept {
+void hashSubtree(const Kernel& kernel, const uint8_t* data, uint64_t chunks,
+                 uint64_t counter, uint8_t* out, uint64_t halves) noexcept {
   if (chunks <= kGroupChunks) {
     uint8_t cvs[kGroupChunks * 32];
-    hashMany(data, kChunkLen, kBlocksPerChunk, static_cast<size_t>(chunks),
+    hashMany(kernel, data, kChunkLen, kBlocksPerChunk, static_cast<size_t>(chunks),
              counter, 1, 0, kChunkStart, kChunkEnd, cvs);
     // Adjacent CV pairs already form parent blocks. Reducing in place is
     // safe: parent i is written at 32*i, at or below its own input at 64*i,
     // and each lane group loads its inputs before storing.
     for (; chunks > halves; chunks /= 2) {
-      hashMany(cvs, kBlockLen, 1, static_cast<size_t>(chunks / 2), 0, 0,
+      hashMany(kernel, cvs, kBlockLen, 1, static_cast<size_t>(chunks / 2), 0, 0,
                kParent, 0, 0, cvs);
     }
     std::memcpy(out, cvs, static_cast<size_t>(halves) * 32);
@@ -446,8 +632,9 @@ void hashSubtree(const uint8_t* data, uint64_t chunks, uint64_t counter,
   }
   const uint64_t half = chunks / 2;
   uint8_t pair[64];
-  hashSubtree(data, half, counter, pair, 1);
-  hashSubtree(data + half * kChunkLen, half, counter + half, pair + 32, 1);
+  hashSubtree(kernel, data, half, counter, pair, 1);
+  hashSubtree(kernel, data + half * kChunkLen, half, counter + half, pair + 32,
+              1);
   if (halves == 2) {
     std::memcpy(out, pair, 64);
   } else {
@@ -467,7 +654,7 @@ void compressCore(const uint32_t cv[8], const uint8_t block[64],
   v[13] = static_cast<uint32_t>(counter >> 32);
   v[14] = blockLen;
   v[15] = flags;
-  sevenRounds<Scalar>(v, m);
+  portable::sevenRounds<Scalar>(v, m);
 }
 
 void compressInPlace(uint32_t cv[8], const uint8_t block[64], uint64_t counter,
@@ -523,7 +710,7 @@ struct Blake3::Node {
   }
 };
 
-Blake3::Blake3() noexcept { reset(); }
+Blake3::Blake3() noexcept : kernel_(defaultKernel()) { reset(); }
 
 Blake3 Blake3::startingAtChunk(uint64_t chunkIndex) noexcept {
   Blake3 h;
@@ -634,7 +821,8 @@ void Blake3::update(const uint8_t* data, size_t length) noexcept {
       // A subtree must start at a multiple of its own size.
       while ((committed_ & (chunks - 1)) != 0) chunks >>= 1;
       if (chunks >= 2) {
-        hashSubtree(data, chunks, firstChunk_ + committed_, tailBlock_, 2);
+        hashSubtree(*kernel_, data, chunks, firstChunk_ + committed_,
+                    tailBlock_, 2);
         pairChunks_ = chunks;
         data += chunks * kChunkLen;
         length -= static_cast<size_t>(chunks * kChunkLen);
@@ -666,7 +854,9 @@ bool Blake3::append(const Blake3& following) noexcept {
   if (following.empty()) return true;
   if (empty()) {
     if (following.firstChunk_ != firstChunk_) return false;
+    const Kernel* const kernel = kernel_;
     *this = following;
+    kernel_ = kernel;  // keep this hasher's own choice
     return true;
   }
   uint64_t tailChunks = pairChunks_;
@@ -706,18 +896,35 @@ void blake3(const uint8_t* data, size_t length, uint8_t out[32]) noexcept {
   h.finalize(out, Blake3::kDigestLength);
 }
 
-const char* blake3SimdPath() noexcept {
-#if defined(DN_B3_AVX2)
-  return "avx2";
-#elif defined(DN_B3_SSE) && defined(__SSE4_1__)
-  return "sse4.1";
-#elif defined(DN_B3_SSE) && defined(DN_B3_PSHUFB)
-  return "ssse3";
-#elif defined(DN_B3_SSE)
-  return "sse2";
-#else
-  return "portable";
-#endif
+bool Blake3::selectSimdPath(const char* path) noexcept {
+  if (path == nullptr) return false;
+  for (const Kernel& k : kKernels) {
+    if (std::strcmp(k.name, path) == 0) {
+      if (k.level > cpu::supportedSimd()) return false;
+      kernel_ = &k;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* Blake3::simdPath() const noexcept { return kernel_->name; }
+
+const char* blake3SimdPath() noexcept { return defaultKernel()->name; }
+
+const char* const* blake3SimdPaths() noexcept {
+  // Filled once; kKernelCount + 1 leaves room for the terminating null.
+  struct Names {
+    const char* list[kKernelCount + 1] = {};
+    Names() noexcept {
+      size_t n = 0;
+      for (const Kernel& k : kKernels) {
+        if (k.level <= cpu::supportedSimd()) list[n++] = k.name;
+      }
+    }
+  };
+  static const Names names;
+  return names.list;
 }
 
 }  // namespace deltanode

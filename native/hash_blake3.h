@@ -8,17 +8,22 @@
 // independent chunks are compressed side by side, and any power-of-two
 // aligned run of chunks can be hashed separately and merged later.
 //
-// SIMD: the lane-parallel path is chosen at compile time. AVX2 builds hash 8
-// chunks at a time (plus a 4-way SSE tail), SSE2/SSE4.1 builds 4 at a time,
-// everything else uses the portable scalar code (AVX-512VL builds keep the
-// 8-lane path but rotate with one instruction). Defining
-// DELTANODE_BLAKE3_PORTABLE forces the scalar code (used by the tests).
+// SIMD: the lane-parallel path is chosen at run time, once, from what the
+// CPU supports (see cpu_features.h; DELTANODE_SIMD in the environment can
+// cap it). AVX-512 hashes 16 chunks or parents at a time, AVX2 8, SSE4.1
+// and SSE2 4; the portable scalar code is always there. Every path gives
+// the same bytes. Defining DELTANODE_BLAKE3_PORTABLE compiles only the
+// portable code.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 namespace deltanode {
+
+namespace detail {
+struct Blake3Kernel;
+}
 
 class Blake3 {
  public:
@@ -78,6 +83,16 @@ class Blake3 {
   // accepted and changes nothing.
   bool append(const Blake3& following) noexcept;
 
+  // The lane-parallel path this hasher uses; see blake3SimdPaths().
+  const char* simdPath() const noexcept;
+
+  // Makes this hasher use the named path from now on, instead of the one
+  // chosen for the process. Returns false, changing nothing, when this build
+  // or CPU cannot run it. Results never depend on the path; this is for
+  // tests and benchmarks. Copies keep the path; append() and reset() do not
+  // change it.
+  bool selectSimdPath(const char* path) noexcept;
+
  private:
   struct Node;
   uint64_t chunkBytes() const noexcept;
@@ -104,13 +119,20 @@ class Blake3 {
   uint32_t tailBlockLen_;
   uint32_t tailBlocksDone_;
   uint64_t pairChunks_;
+
+  const detail::Blake3Kernel* kernel_;  // lane-parallel code in use
 };
 
 // One-shot digest of `length` bytes; `data` may be null when `length` is 0.
 void blake3(const uint8_t* data, size_t length, uint8_t out[32]) noexcept;
 
-// Which lane-parallel path this build uses: "avx2", "sse4.1", "ssse3",
+// The lane-parallel path new hashers use: "avx512", "avx2", "sse4.1",
 // "sse2" or "portable". For logs and benchmarks.
 const char* blake3SimdPath() noexcept;
+
+// Every path this build and CPU can run, best first, ending with
+// "portable", then a null pointer. blake3SimdPath() is the first of them
+// unless DELTANODE_SIMD caps it.
+const char* const* blake3SimdPaths() noexcept;
 
 }  // namespace deltanode

@@ -156,6 +156,9 @@ max_len_for() {
   esac
 }
 
+# Stacks for UBSan reports; leaks are reported by default (ASan's LeakSanitizer).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 nice_cmd=()
 [[ -n ${FUZZ_NICE:-} ]] && nice_cmd=(nice -n "$FUZZ_NICE")
 dict=native/fuzz/dict/deltanode.dict
@@ -195,7 +198,7 @@ for t in "${targets[@]}"; do
       tail -n 40 "$OUT/$t-regressions.log"
       summary+=("$(printf '%-16s REGRESSION FAILED (%s)' "$t" "$reason")")
       failed=1
-      continue
+      # Fuzz anyway: other bugs may hide behind this one (the fuzzer may well hit it again).
     fi
   fi
 
