@@ -97,13 +97,17 @@ void DeltaGenerator::search(Rolling& sum) {
       checked_ = true;
     }
     if (position_ + n >= end) return;  // rolling needs the byte after the window
-    // The hot loop: roll byte by byte until the prefilter says a block might match.
+    // The hot loop: roll byte by byte until the prefilter says a block might match. It works on
+    // local copies: byte loads may alias any member, which would force them through memory.
     size_t p = position_;
     const size_t limit = end - n;
+    Rolling rolling = sum;
+    const SignatureIndex::Prefilter filter = index_.prefilter();
     do {
-      sum.rotate(data[p], data[p + n]);
+      rolling.rotate(data[p], data[p + n]);
       ++p;
-    } while (p < limit && !index_.may_contain(sum.digest()));
+    } while (p < limit && !filter.may_contain(rolling.digest()));
+    sum = rolling;
     position_ = p;
     checked_ = false;
   }

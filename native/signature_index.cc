@@ -54,7 +54,8 @@ void SignatureIndex::build_directory() {
   const uint32_t blocks = indexedBlocks_;
   tableBits_ = 1;
   while (tableBits_ < 31 && (uint64_t(1) << tableBits_) < uint64_t(blocks) * 2) ++tableBits_;
-  filterBits_ = std::max(tableBits_ + 3, 12u);
+  // About 1.5% false positives (each costs a bucket lookup), within a few MiB so it stays cached.
+  filterBits_ = std::min(std::max(tableBits_ + 6, 12u), 25u);
   filter_.assign((size_t(1) << filterBits_) / 64, 0);
   bucketStart_.assign((size_t(1) << tableBits_) + 1, 0);
 

@@ -26,11 +26,18 @@ class SignatureIndex {
   uint32_t weak(uint32_t block) const noexcept { return weak_[block]; }
   const uint8_t* strong(uint32_t block) const noexcept { return &strong_[size_t(block) * params_.strongLength]; }
 
-  // Cheap test that rejects most positions with one bit lookup.
-  bool may_contain(uint32_t weak) const noexcept {
-    uint64_t h = mix(weak) >> (64 - filterBits_);
-    return (filter_[h >> 6] >> (h & 63)) & 1;
-  }
+  // Cheap test that rejects most positions with one bit lookup; a small value type so the
+  // search loop can keep it in registers.
+  struct Prefilter {
+    const uint64_t* bits;
+    unsigned shift;
+    bool may_contain(uint32_t weak) const noexcept {
+      uint64_t h = mix(weak) >> shift;
+      return (bits[h >> 6] >> (h & 63)) & 1;
+    }
+  };
+  Prefilter prefilter() const noexcept { return {filter_.data(), 64 - filterBits_}; }
+  bool may_contain(uint32_t weak) const noexcept { return prefilter().may_contain(weak); }
 
   // Finds a full-length block whose sums match the window; `preferred` (the block after the last
   // match) wins when it matches, which keeps copies contiguous. The strong sum of the window is
