@@ -54,7 +54,8 @@ void DeltaGenerator::commit(size_t length) {
 }
 
 void DeltaGenerator::update(const uint8_t* data, size_t length) {
-  std::memcpy(input_space(length), data, length);
+  uint8_t* space = input_space(length);
+  if (length) std::memcpy(space, data, length);  // an empty buffer may have no storage at all
   commit(length);
 }
 
