@@ -1,22 +1,24 @@
 // Run-time choice of SIMD code for the hash functions.
 //
-// The hashes compile every x86 kernel into the same object file, each
-// function marked with the instruction set it needs (DN_TARGET_* below), so
-// no global -m flags are required: a baseline x86-64 build (SSE2 only) still
-// carries the AVX2 and AVX-512 kernels. The CPU is inspected once, the first
-// time a hash asks, and each hash then uses the best kernel it has for that
-// level.
+// With GCC or Clang on x86, the hashes compile every kernel into the same
+// object file, each function marked with the instruction set it needs
+// (DN_TARGET_* below), so no global -m flags are required: a baseline
+// x86-64 build (SSE2 only) still carries the AVX2 and AVX-512 kernels. The
+// CPU is inspected once, the first time a hash asks (thread-safe static
+// initialization), and each hash then uses the best kernel it has for that
+// level. Nothing here changes after that.
 //
 // The level can be capped (never raised) for a whole process with the
-// environment variable DELTANODE_SIMD, read once:
+// environment variable DELTANODE_SIMD, read once at that first use:
 //   DELTANODE_SIMD=avx512 | avx2 | sse4.1 | sse2 | portable
 // ("scalar" and "none" mean portable). Unknown values are ignored. Tests and
-// benchmarks reach lower kernels in-process through each hash's own
-// explicit-path functions instead; nothing here can be changed after start.
+// benchmarks reach every kernel in one process through each hash's own
+// explicit-path functions instead.
 //
-// Kernels exist only where GCC or Clang compile for x86; other compilers
-// and architectures get the portable code, and DELTANODE_*_PORTABLE
-// switches in the hash files still remove the SIMD code at compile time.
+// Other compilers (MSVC) get the kernels their compile flags already
+// guarantee, chosen at compile time; other architectures get the portable
+// code. The DELTANODE_*_PORTABLE switches in the hash files still remove the
+// SIMD code altogether.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +42,7 @@
 #define DN_SIMD_AVX2 1
 #define DN_SIMD_AVX512 1
 #else
-// Other compilers (MSVC) get the kernels their compile flags already
-// guarantee, and nothing is detected at run time.
+// No target attributes: only what the compile flags guarantee.
 #define DN_X86_DISPATCH 0
 #define DN_TARGET_SSE2
 #define DN_TARGET_SSE41
@@ -77,10 +78,11 @@
 #if DN_SIMD_SSE2
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports the deliberately undefined vectors inside its own AVX-512
-// intrinsics as maybe-uninitialized once they are inlined into a function
-// with a target attribute (GCC bug 105593). The warning points into the
-// header, so it is silenced for the header's text only.
+// intrinsics as (maybe) uninitialized once they are inlined into a function
+// with a target attribute (GCC bug 105593). The warnings point into the
+// header, so they are silenced for the header's text only.
 #pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
@@ -101,18 +103,7 @@ enum class Simd : uint8_t {
   kAvx512 = 4,
 };
 
-inline const char* simdName(Simd level) noexcept {
-  switch (level) {
-    case Simd::kAvx512: return "avx512";
-    case Simd::kAvx2: return "avx2";
-    case Simd::kSse41: return "sse4.1";
-    case Simd::kSse2: return "sse2";
-    case Simd::kPortable: break;
-  }
-  return "portable";
-}
-
-// Accepts the names simdName() gives, plus "scalar" and "none".
+// The names DELTANODE_SIMD accepts (see the top of this file).
 inline bool parseSimd(const char* name, Simd* level) noexcept {
   if (name == nullptr) return false;
   static const struct {

@@ -17,6 +17,22 @@ namespace deltanode {
 void blake2b(const uint8_t* data, size_t length, uint8_t* out,
              size_t outLength) noexcept;
 
+// The compression function chosen at run time for this CPU: "avx2" or
+// "portable". DELTANODE_SIMD in the environment can cap the choice (see
+// cpu_features.h). For diagnostics.
+const char* blake2bBackend() noexcept;
+
+// Every compression function this build and CPU can run, best first,
+// ending with "portable", then a null pointer.
+const char* const* blake2bBackends() noexcept;
+
+// blake2b() computed with the named compression function instead of the one
+// chosen for the process; for tests and benchmarks (results never depend on
+// it). Returns false, writing nothing, when this build or CPU cannot run it.
+bool blake2bWithBackend(const char* backend, const uint8_t* data,
+                        size_t length, uint8_t* out,
+                        size_t outLength) noexcept;
+
 // Incremental BLAKE2b for input that arrives in pieces. Produces exactly the
 // same digest as the one-shot function for the concatenated input.
 // finalize() may be called once; the object is spent afterwards.

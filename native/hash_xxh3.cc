@@ -5,19 +5,24 @@
 // Build knobs:
 //   DELTANODE_XXH3_PORTABLE  disable SIMD and __int128, for testing the
 //                            fallbacks on a machine that has both.
+// Otherwise the long-input kernel (SSE2, AVX2 or AVX-512 where the compiler
+// can build them; see cpu_features.h) is chosen at run time.
 #include "hash_xxh3.h"
 #include "byte_order.h"
+#include "cpu_features.h"
 
 #include <cstring>
 
-#if !defined(DELTANODE_XXH3_PORTABLE) && defined(__AVX2__)
-#define DELTANODE_XXH3_USE_AVX2 1
-#include <immintrin.h>
-#elif !defined(DELTANODE_XXH3_PORTABLE) &&                   \
-    (defined(__SSE2__) || defined(_M_X64) ||                  \
-     (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
+#if !defined(DELTANODE_XXH3_PORTABLE)
+#if DN_SIMD_SSE2
 #define DELTANODE_XXH3_USE_SSE2 1
-#include <emmintrin.h>
+#endif
+#if DN_SIMD_AVX2
+#define DELTANODE_XXH3_USE_AVX2 1
+#endif
+#if DN_SIMD_AVX512
+#define DELTANODE_XXH3_USE_AVX512 1
+#endif
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -289,8 +294,10 @@ Hash128 hash_129to240(const uint8_t* p, size_t len, uint64_t seed) {
 //
 // A kernel provides load/store of the 8 accumulators, the per-stripe
 // accumulate step and the per-block scramble step. The driver below is
-// written once and instantiated with whichever kernel the build targets, so
-// the accumulators stay in registers across the whole input.
+// written once and instantiated per kernel, so the accumulators stay in
+// registers across the whole input. Every SIMD member carries the
+// instruction set it needs (cpu_features.h); the kernel is picked at run
+// time.
 
 struct ScalarKernel {
   struct State {
@@ -331,20 +338,21 @@ struct Sse2Kernel {
   struct State {
     __m128i v[4];
   };
-  static DELTANODE_XXH3_INLINE State load(const uint64_t* acc) {
+  static DN_TARGET_SSE2 DELTANODE_XXH3_INLINE State load(const uint64_t* acc) {
     State st;
     for (int j = 0; j < 4; ++j) {
       st.v[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(acc) + j);
     }
     return st;
   }
-  static DELTANODE_XXH3_INLINE void store(const State& st, uint64_t* acc) {
+  static DN_TARGET_SSE2 DELTANODE_XXH3_INLINE void store(const State& st,
+                                                         uint64_t* acc) {
     for (int j = 0; j < 4; ++j) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(acc) + j, st.v[j]);
     }
   }
-  static DELTANODE_XXH3_INLINE void accumulate(State& st, const uint8_t* in,
-                                               const uint8_t* s) {
+  static DN_TARGET_SSE2 DELTANODE_XXH3_INLINE void accumulate(
+      State& st, const uint8_t* in, const uint8_t* s) {
     for (int j = 0; j < 4; ++j) {
       const __m128i data =
           _mm_loadu_si128(reinterpret_cast<const __m128i*>(in) + j);
@@ -357,7 +365,8 @@ struct Sse2Kernel {
       st.v[j] = _mm_add_epi64(st.v[j], _mm_add_epi64(product, swapped));
     }
   }
-  static DELTANODE_XXH3_INLINE void scramble(State& st, const uint8_t* s) {
+  static DN_TARGET_SSE2 DELTANODE_XXH3_INLINE void scramble(State& st,
+                                                            const uint8_t* s) {
     const __m128i prime = _mm_set1_epi32(static_cast<int>(kPrime32_1));
     for (int j = 0; j < 4; ++j) {
       __m128i a = st.v[j];
@@ -372,8 +381,6 @@ struct Sse2Kernel {
     }
   }
 };
-using LongKernel = Sse2Kernel;
-constexpr const char* kBackendName = "sse2";
 #endif
 
 #if defined(DELTANODE_XXH3_USE_AVX2)
@@ -381,20 +388,21 @@ struct Avx2Kernel {
   struct State {
     __m256i v[2];
   };
-  static DELTANODE_XXH3_INLINE State load(const uint64_t* acc) {
+  static DN_TARGET_AVX2 DELTANODE_XXH3_INLINE State load(const uint64_t* acc) {
     State st;
     for (int j = 0; j < 2; ++j) {
       st.v[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc) + j);
     }
     return st;
   }
-  static DELTANODE_XXH3_INLINE void store(const State& st, uint64_t* acc) {
+  static DN_TARGET_AVX2 DELTANODE_XXH3_INLINE void store(const State& st,
+                                                         uint64_t* acc) {
     for (int j = 0; j < 2; ++j) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc) + j, st.v[j]);
     }
   }
-  static DELTANODE_XXH3_INLINE void accumulate(State& st, const uint8_t* in,
-                                               const uint8_t* s) {
+  static DN_TARGET_AVX2 DELTANODE_XXH3_INLINE void accumulate(
+      State& st, const uint8_t* in, const uint8_t* s) {
     for (int j = 0; j < 2; ++j) {
       const __m256i data =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in) + j);
@@ -408,7 +416,8 @@ struct Avx2Kernel {
       st.v[j] = _mm256_add_epi64(st.v[j], _mm256_add_epi64(product, swapped));
     }
   }
-  static DELTANODE_XXH3_INLINE void scramble(State& st, const uint8_t* s) {
+  static DN_TARGET_AVX2 DELTANODE_XXH3_INLINE void scramble(State& st,
+                                                            const uint8_t* s) {
     const __m256i prime = _mm256_set1_epi32(static_cast<int>(kPrime32_1));
     for (int j = 0; j < 2; ++j) {
       __m256i a = st.v[j];
@@ -422,13 +431,45 @@ struct Avx2Kernel {
     }
   }
 };
-using LongKernel = Avx2Kernel;
-constexpr const char* kBackendName = "avx2";
 #endif
 
-#if !defined(DELTANODE_XXH3_USE_AVX2) && !defined(DELTANODE_XXH3_USE_SSE2)
-using LongKernel = ScalarKernel;
-constexpr const char* kBackendName = "scalar";
+#if defined(DELTANODE_XXH3_USE_AVX512)
+// All eight accumulators in one register: half the instructions of AVX2
+// per stripe.
+struct Avx512Kernel {
+  struct State {
+    __m512i v;
+  };
+  static DN_TARGET_AVX512 DELTANODE_XXH3_INLINE State
+  load(const uint64_t* acc) {
+    return State{_mm512_loadu_si512(acc)};
+  }
+  static DN_TARGET_AVX512 DELTANODE_XXH3_INLINE void store(const State& st,
+                                                           uint64_t* acc) {
+    _mm512_storeu_si512(acc, st.v);
+  }
+  static DN_TARGET_AVX512 DELTANODE_XXH3_INLINE void accumulate(
+      State& st, const uint8_t* in, const uint8_t* s) {
+    const __m512i data = _mm512_loadu_si512(in);
+    const __m512i keyed = _mm512_xor_si512(data, _mm512_loadu_si512(s));
+    const __m512i product =
+        _mm512_mul_epu32(keyed, _mm512_srli_epi64(keyed, 32));
+    const __m512i swapped = _mm512_shuffle_epi32(
+        data, static_cast<_MM_PERM_ENUM>(_MM_SHUFFLE(1, 0, 3, 2)));
+    st.v = _mm512_add_epi64(st.v, _mm512_add_epi64(product, swapped));
+  }
+  static DN_TARGET_AVX512 DELTANODE_XXH3_INLINE void scramble(
+      State& st, const uint8_t* s) {
+    const __m512i prime = _mm512_set1_epi32(static_cast<int>(kPrime32_1));
+    // 0x96 is the truth table of a three-way xor.
+    const __m512i a = _mm512_ternarylogic_epi64(
+        st.v, _mm512_srli_epi64(st.v, 47), _mm512_loadu_si512(s), 0x96);
+    // 64x32 multiply from two 32x32 products; see Sse2Kernel::scramble.
+    const __m512i lo = _mm512_mul_epu32(a, prime);
+    const __m512i hi = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), prime);
+    st.v = _mm512_add_epi64(lo, _mm512_slli_epi64(hi, 32));
+  }
+};
 #endif
 
 // Large inputs are memory-bound once they exceed the caches. Hashing a
@@ -461,48 +502,143 @@ DELTANODE_XXH3_INLINE uint64_t merge_accumulators(const uint64_t* acc,
   return avalanche_xxh3(result);
 }
 
-template <class Kernel>
-Hash128 hash_long(const uint8_t* p, size_t len, const uint8_t* secret) {
-  alignas(32) uint64_t acc[8] = {kPrime32_3, kPrime64_1, kPrime64_2,
-                                 kPrime64_3, kPrime64_4, kPrime32_2,
-                                 kPrime64_5, kPrime32_1};
-  typename Kernel::State st = Kernel::load(acc);
+// The driver. GCC and Clang inline SIMD code only into functions compiled
+// for the same (or a wider) instruction set, and a template cannot take its
+// instruction set from its arguments, so the driver is expanded once per
+// kernel's instruction set (TARGET), each copy in its own namespace.
+#define DELTANODE_XXH3_LONG_DRIVER(TARGET)                                    \
+  template <class Kernel>                                                     \
+  TARGET DELTANODE_XXH3_INLINE Hash128 hash_long(                             \
+      const uint8_t* p, size_t len, const uint8_t* secret) {                  \
+    alignas(64) uint64_t acc[8] = {kPrime32_3, kPrime64_1, kPrime64_2,        \
+                                   kPrime64_3, kPrime64_4, kPrime32_2,        \
+                                   kPrime64_5, kPrime32_1};                   \
+    typename Kernel::State st = Kernel::load(acc);                            \
+                                                                              \
+    /* The final block is never scrambled, even when full: it goes through    \
+       the tail handling below so the last stripe can be treated specially.   \
+     */                                                                       \
+    const size_t full_blocks = (len - 1) / kBlockLen;                         \
+    const uint8_t* scramble_key = secret + kSecretSize - kStripeLen;          \
+    for (size_t b = 0; b < full_blocks; ++b) {                                \
+      const uint8_t* block = p + b * kBlockLen;                               \
+      for (size_t n = 0; n < kStripesPerBlock; ++n) {                         \
+        prefetch_ahead(block + n * kStripeLen);                               \
+        Kernel::accumulate(st, block + n * kStripeLen,                        \
+                           secret + n * kSecretAdvance);                      \
+      }                                                                       \
+      Kernel::scramble(st, scramble_key);                                     \
+    }                                                                         \
+                                                                              \
+    const size_t tail_len = len - full_blocks * kBlockLen; /* 1..kBlockLen */ \
+    const uint8_t* tail = p + full_blocks * kBlockLen;                        \
+    const size_t tail_stripes = (tail_len - 1) / kStripeLen;                  \
+    for (size_t n = 0; n < tail_stripes; ++n) {                               \
+      prefetch_ahead(tail + n * kStripeLen);                                  \
+      Kernel::accumulate(st, tail + n * kStripeLen,                           \
+                         secret + n * kSecretAdvance);                        \
+    }                                                                         \
+    /* The last 64 input bytes, possibly overlapping stripes consumed         \
+       above. The odd secret offset keeps it distinct from any regular        \
+       stripe. */                                                             \
+    Kernel::accumulate(st, p + len - kStripeLen,                              \
+                       secret + kSecretSize - kStripeLen - 7);                \
+                                                                              \
+    Kernel::store(st, acc);                                                   \
+    const uint64_t n = static_cast<uint64_t>(len);                            \
+    return {merge_accumulators(acc, secret + 11, n * kPrime64_1),             \
+            merge_accumulators(acc, secret + kSecretSize - kStripeLen - 11,   \
+                               ~(n * kPrime64_2))};                           \
+  }
 
-  // The final block is never scrambled, even when full: it goes through the
-  // tail handling below so the last stripe can be treated specially.
-  const size_t full_blocks = (len - 1) / kBlockLen;
-  const uint8_t* scramble_key = secret + kSecretSize - kStripeLen;
-  for (size_t b = 0; b < full_blocks; ++b) {
-    const uint8_t* block = p + b * kBlockLen;
-    for (size_t n = 0; n < kStripesPerBlock; ++n) {
-      prefetch_ahead(block + n * kStripeLen);
-      Kernel::accumulate(st, block + n * kStripeLen,
-                         secret + n * kSecretAdvance);
+using LongHashFn = Hash128 (*)(const uint8_t* p, size_t len,
+                               const uint8_t* secret);
+
+namespace scalar {
+DELTANODE_XXH3_LONG_DRIVER()
+Hash128 hash_long_entry(const uint8_t* p, size_t len, const uint8_t* secret) {
+  return hash_long<ScalarKernel>(p, len, secret);
+}
+}  // namespace scalar
+
+#if defined(DELTANODE_XXH3_USE_SSE2)
+namespace sse2 {
+DELTANODE_XXH3_LONG_DRIVER(DN_TARGET_SSE2)
+DN_TARGET_SSE2 Hash128 hash_long_entry(const uint8_t* p, size_t len,
+                                       const uint8_t* secret) {
+  return hash_long<Sse2Kernel>(p, len, secret);
+}
+}  // namespace sse2
+#endif
+
+#if defined(DELTANODE_XXH3_USE_AVX2)
+namespace avx2 {
+DELTANODE_XXH3_LONG_DRIVER(DN_TARGET_AVX2)
+DN_TARGET_AVX2 Hash128 hash_long_entry(const uint8_t* p, size_t len,
+                                       const uint8_t* secret) {
+  return hash_long<Avx2Kernel>(p, len, secret);
+}
+}  // namespace avx2
+#endif
+
+#if defined(DELTANODE_XXH3_USE_AVX512)
+namespace avx512 {
+DELTANODE_XXH3_LONG_DRIVER(DN_TARGET_AVX512)
+DN_TARGET_AVX512 Hash128 hash_long_entry(const uint8_t* p, size_t len,
+                                         const uint8_t* secret) {
+  return hash_long<Avx512Kernel>(p, len, secret);
+}
+}  // namespace avx512
+#endif
+
+#undef DELTANODE_XXH3_LONG_DRIVER
+
+struct LongKernel {
+  const char* name;
+  cpu::Simd level;  // what the CPU must support
+  LongHashFn hash;
+};
+
+// Best first; the scalar kernel runs anywhere and ends the list.
+constexpr LongKernel kLongKernels[] = {
+#if defined(DELTANODE_XXH3_USE_AVX512)
+    {"avx512", cpu::Simd::kAvx512, avx512::hash_long_entry},
+#endif
+#if defined(DELTANODE_XXH3_USE_AVX2)
+    {"avx2", cpu::Simd::kAvx2, avx2::hash_long_entry},
+#endif
+#if defined(DELTANODE_XXH3_USE_SSE2)
+    {"sse2", cpu::Simd::kSse2, sse2::hash_long_entry},
+#endif
+    {"scalar", cpu::Simd::kPortable, scalar::hash_long_entry},
+};
+constexpr size_t kLongKernelCount = sizeof kLongKernels / sizeof kLongKernels[0];
+
+// Chosen on first use, then fixed for the life of the process.
+const LongKernel& default_long_kernel() {
+  static const LongKernel* const kernel = [] {
+    const cpu::Simd level = cpu::selectedSimd();
+    for (const LongKernel& k : kLongKernels) {
+      if (k.level <= level) return &k;
     }
-    Kernel::scramble(st, scramble_key);
-  }
-
-  const size_t tail_len = len - full_blocks * kBlockLen;  // 1..kBlockLen
-  const uint8_t* tail = p + full_blocks * kBlockLen;
-  const size_t tail_stripes = (tail_len - 1) / kStripeLen;
-  for (size_t n = 0; n < tail_stripes; ++n) {
-    prefetch_ahead(tail + n * kStripeLen);
-    Kernel::accumulate(st, tail + n * kStripeLen, secret + n * kSecretAdvance);
-  }
-  // The last 64 input bytes, possibly overlapping stripes consumed above.
-  // The odd secret offset keeps it distinct from any regular stripe.
-  Kernel::accumulate(st, p + len - kStripeLen,
-                     secret + kSecretSize - kStripeLen - 7);
-
-  Kernel::store(st, acc);
-  const uint64_t n = static_cast<uint64_t>(len);
-  return {merge_accumulators(acc, secret + 11, n * kPrime64_1),
-          merge_accumulators(acc, secret + kSecretSize - kStripeLen - 11,
-                             ~(n * kPrime64_2))};
+    return &kLongKernels[kLongKernelCount - 1];
+  }();
+  return *kernel;
 }
 
-Hash128 hash_long_seeded(const uint8_t* p, size_t len, uint64_t seed) {
-  if (seed == 0) return hash_long<LongKernel>(p, len, kDefaultSecret);
+const LongKernel* find_long_kernel(const char* name) {
+  if (name == nullptr) return nullptr;
+  for (const LongKernel& k : kLongKernels) {
+    if (std::strcmp(k.name, name) == 0) {
+      return k.level <= cpu::supportedSimd() ? &k : nullptr;
+    }
+  }
+  return nullptr;
+}
+
+Hash128 hash_long_seeded(LongHashFn hash, const uint8_t* p, size_t len,
+                         uint64_t seed) {
+  if (seed == 0) return hash(p, len, kDefaultSecret);
   // A seed is folded into a per-call copy of the secret instead of into
   // every stripe, so the hot loop is identical for seeded and unseeded use.
   alignas(64) uint8_t secret[kSecretSize];
@@ -510,16 +646,23 @@ Hash128 hash_long_seeded(const uint8_t* p, size_t len, uint64_t seed) {
     store_u64_le(secret + i, load_u64_le(kDefaultSecret + i) + seed);
     store_u64_le(secret + i + 8, load_u64_le(kDefaultSecret + i + 8) - seed);
   }
-  return hash_long<LongKernel>(p, len, secret);
+  return hash(p, len, secret);
+}
+
+Hash128 hash_any(LongHashFn long_hash, const uint8_t* data, size_t length,
+                 uint64_t seed) {
+  if (length <= 16) return hash_0to16(data, length, seed);
+  if (length <= 128) return hash_17to128(data, length, seed);
+  if (length <= kMidSizeMax) return hash_129to240(data, length, seed);
+  return hash_long_seeded(long_hash, data, length, seed);
 }
 
 }  // namespace
 
 Hash128 xxh3_128(const uint8_t* data, size_t length, uint64_t seed) noexcept {
-  if (length <= 16) return hash_0to16(data, length, seed);
-  if (length <= 128) return hash_17to128(data, length, seed);
-  if (length <= kMidSizeMax) return hash_129to240(data, length, seed);
-  return hash_long_seeded(data, length, seed);
+  // Short inputs never touch the kernel table.
+  if (length <= kMidSizeMax) return hash_any(nullptr, data, length, seed);
+  return hash_any(default_long_kernel().hash, data, length, seed);
 }
 
 void xxh3_128_canonical(const uint8_t* data, size_t length, uint8_t out[16],
@@ -529,6 +672,30 @@ void xxh3_128_canonical(const uint8_t* data, size_t length, uint8_t out[16],
   store_u64_be(out + 8, h.low);
 }
 
-const char* xxh3_128_backend() noexcept { return kBackendName; }
+const char* xxh3_128_backend() noexcept { return default_long_kernel().name; }
+
+const char* const* xxh3_128_backends() noexcept {
+  // Filled once; kLongKernelCount + 1 leaves room for the terminating null.
+  struct Names {
+    const char* list[kLongKernelCount + 1] = {};
+    Names() noexcept {
+      size_t n = 0;
+      for (const LongKernel& k : kLongKernels) {
+        if (k.level <= cpu::supportedSimd()) list[n++] = k.name;
+      }
+    }
+  };
+  static const Names names;
+  return names.list;
+}
+
+bool xxh3_128_with_backend(const char* backend, const uint8_t* data,
+                           size_t length, uint64_t seed,
+                           Hash128* out) noexcept {
+  const LongKernel* kernel = find_long_kernel(backend);
+  if (kernel == nullptr) return false;
+  *out = hash_any(kernel->hash, data, length, seed);
+  return true;
+}
 
 }  // namespace deltanode

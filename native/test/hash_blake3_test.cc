@@ -1,11 +1,15 @@
 // Standalone known-answer and consistency tests for hash_blake3.
 // Build: g++ -std=c++17 -O2 -I native native/hash_blake3.cc
 //        native/test/hash_blake3_test.cc
-// Build once per SIMD path (-march=x86-64-v3, -msse4.1, default,
-// -DDELTANODE_BLAKE3_PORTABLE). Exit status 0 when every check passes.
+// The whole suite runs once per SIMD path this CPU supports (the paths are
+// chosen at run time, so one binary covers them all); -DDELTANODE_BLAKE3_
+// PORTABLE builds leave only the portable path. Exit status 0 when every
+// check passes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +57,22 @@ struct Known {
   size_t length;
   const char* hex;
 };
+
+// The SIMD path every hasher in the suite uses; main() sets it before each
+// run of the suite (and never while a test's threads are running).
+const char* gPath = nullptr;
+
+// A hasher for the input that starts at chunk `chunk`, on gPath.
+Blake3 hasherAt(uint64_t chunk = 0) {
+  Blake3 h = Blake3::startingAtChunk(chunk);
+  if (gPath != nullptr && !h.selectSimdPath(gPath)) {
+    // Paths come from blake3SimdPaths(), so this is a bug, not a failed
+    // check; threads call this too, so stop here instead of counting.
+    std::printf("FATAL cannot select listed path %s\n", gPath);
+    std::exit(2);
+  }
+  return h;
+}
 
 // `b3sum --no-names` (b3sum 1.2.0) over patternBytes(length).
 const Known kDigests[] = {
@@ -107,16 +127,19 @@ std::string digestOf(const Blake3& h, size_t outLength = 32) {
   return toHex(out.data(), outLength);
 }
 
+// What blake3() computes, on gPath.
 std::string oneShot(const uint8_t* data, size_t n) {
+  Blake3 h = hasherAt();
+  h.update(data, n);
   uint8_t out[32];
-  blake3(data, n, out);
+  h.finalize(out);
   return toHex(out, 32);
 }
 
 // Feeds data in pieces whose sizes cycle through `sizes`.
 std::string cyclicSplits(const uint8_t* data, size_t n,
                          const std::vector<size_t>& sizes) {
-  Blake3 h;
+  Blake3 h = hasherAt();
   size_t pos = 0;
   for (size_t i = 0; pos < n; ++i) {
     size_t take = sizes[i % sizes.size()];
@@ -130,7 +153,7 @@ std::string cyclicSplits(const uint8_t* data, size_t n,
 std::string randomSplits(const uint8_t* data, size_t n, uint32_t seed,
                          size_t maxPiece) {
   SplitRng rng{seed};
-  Blake3 h;
+  Blake3 h = hasherAt();
   size_t pos = 0;
   while (pos < n) {
     size_t take = rng.upTo(maxPiece);
@@ -144,7 +167,7 @@ std::string randomSplits(const uint8_t* data, size_t n, uint32_t seed,
 
 // Hashes [begin, end) of `data` as an independent part, in random pieces.
 Blake3 hashPart(const uint8_t* data, size_t begin, size_t end, uint32_t seed) {
-  Blake3 h = Blake3::startingAtChunk(begin / Blake3::kChunkLength);
+  Blake3 h = hasherAt(begin / Blake3::kChunkLength);
   SplitRng rng{seed};
   size_t pos = begin;
   while (pos < end) {
@@ -168,7 +191,7 @@ void testKnownAnswers(const std::vector<uint8_t>& all) {
           oneShot(all.data(), k.length), k.hex);
   }
   for (const Known& k : kExtended) {
-    Blake3 h;
+    Blake3 h = hasherAt();
     h.update(all.data(), k.length);
     const std::string full = digestOf(h, 131);
     check("xof131 n=" + std::to_string(k.length), full, k.hex);
@@ -179,7 +202,7 @@ void testKnownAnswers(const std::vector<uint8_t>& all) {
             digestOf(h, len), full.substr(0, 2 * len));
     }
   }
-  Blake3 h;
+  Blake3 h = hasherAt();
   h.finalize(nullptr, 0);  // zero-length output writes nothing
   check("zero-length finalize leaves state", digestOf(h), kDigests[0].hex);
 }
@@ -211,7 +234,7 @@ void testStreaming(const std::vector<uint8_t>& all) {
     for (size_t p : {size_t(1), size_t(1023), size_t(1024), size_t(1025),
                      size_t(4096), n / 2, n - 1}) {
       if (p == 0 || p >= n) continue;
-      Blake3 h;
+      Blake3 h = hasherAt();
       h.update(d, p);
       h.update(d + p, n - p);
       check("two pieces at " + std::to_string(p) + tag, digestOf(h), k.hex);
@@ -222,7 +245,7 @@ void testStreaming(const std::vector<uint8_t>& all) {
 void testFinalizeKeepsState(const std::vector<uint8_t>& all) {
   const uint8_t* d = all.data();
   const size_t n = 102400;
-  Blake3 h;
+  Blake3 h = hasherAt();
   for (size_t pos = 0; pos < n; pos += 1000) {
     const size_t take = n - pos < 1000 ? n - pos : 1000;
     h.update(d + pos, take);
@@ -235,6 +258,7 @@ void testFinalizeKeepsState(const std::vector<uint8_t>& all) {
   h.update(d, 5000);
   check("reuse after reset", digestOf(h), oneShot(d, 5000));
   Blake3 copy = h;  // plain copies are independent snapshots
+  check("copy keeps the path", copy.simdPath(), h.simdPath());
   copy.update(d + 5000, 3000);
   check("copy continues", digestOf(copy), oneShot(d, 8000));
   check("original unaffected by copy", digestOf(h), oneShot(d, 5000));
@@ -249,8 +273,8 @@ void testSubtreeMerge(const std::vector<uint8_t>& all) {
 
     // Two halves, each hashed on its own thread.
     const size_t split = largestPowerOfTwoChunksBelow(n);
-    Blake3 left;
-    Blake3 right;
+    Blake3 left = hasherAt();
+    Blake3 right = hasherAt();
     std::thread a([&] { left = hashPart(d, 0, split, 2); });
     std::thread b([&] { right = hashPart(d, split, n, 3); });
     a.join();
@@ -259,17 +283,17 @@ void testSubtreeMerge(const std::vector<uint8_t>& all) {
     check("two threads" + tag, digestOf(left), k.hex);
 
     // Into an empty hasher, then an empty part: both are no-op merges.
-    Blake3 whole;
+    Blake3 whole = hasherAt();
     checkTrue("append into empty" + tag,
               whole.append(hashPart(d, 0, n, 4)));
     checkTrue("append empty part" + tag,
-              whole.append(Blake3::startingAtChunk(12345)));
+              whole.append(hasherAt(12345)));
     check("append into empty" + tag, digestOf(whole), k.hex);
 
     // Many equal parts of 2^j chunks; the last one is shorter.
     for (size_t partChunks : {1u, 2u, 4u, 8u, 32u, 256u}) {
       const size_t partBytes = partChunks * Blake3::kChunkLength;
-      Blake3 main;
+      Blake3 main = hasherAt();
       bool ok = true;
       uint32_t seed = 10;
       for (size_t pos = 0; pos < n; pos += partBytes) {
@@ -307,7 +331,7 @@ void testSubtreeMerge(const std::vector<uint8_t>& all) {
 
     // Sequential input, then a parallel part, then sequential input again.
     if (n > 3 * 65536) {
-      Blake3 h;
+      Blake3 h = hasherAt();
       h.update(d, 65536);
       checkTrue("mixed append" + tag,
                 h.append(hashPart(d, 65536, 131072, 7)));
@@ -320,21 +344,21 @@ void testSubtreeMerge(const std::vector<uint8_t>& all) {
 void testAppendRejects(const std::vector<uint8_t>& all) {
   const uint8_t* d = all.data();
   // A hasher whose input does not end on a chunk boundary cannot take more.
-  Blake3 partial;
+  Blake3 partial = hasherAt();
   partial.update(d, 1500);
   checkTrue("reject mid-chunk",
             !partial.append(hashPart(d, 2048, 4096, 2)));
   check("rejected append leaves state", digestOf(partial), oneShot(d, 1500));
 
   // The part must start exactly where this hasher's input ends.
-  Blake3 four;
+  Blake3 four = hasherAt();
   four.update(d, 4096);
   checkTrue("reject gap", !four.append(hashPart(d, 5120, 6144, 2)));
   checkTrue("reject overlap", !four.append(hashPart(d, 3072, 6144, 2)));
   check("state kept after rejects", digestOf(four), oneShot(d, 4096));
 
   // 12 chunks form 8 + 4, so 6 + 6 is not a valid split.
-  Blake3 six;
+  Blake3 six = hasherAt();
   six.update(d, 6144);
   checkTrue("reject misaligned subtree",
             !six.append(hashPart(d, 6144, 12288, 2)));
@@ -347,7 +371,7 @@ void testAppendRejects(const std::vector<uint8_t>& all) {
   check("6+2+partial", digestOf(six), oneShot(d, 8193));
 
   // Parts whose start does not match the empty hasher's start.
-  Blake3 empty;
+  Blake3 empty = hasherAt();
   checkTrue("reject start mismatch on empty",
             !empty.append(hashPart(d, 1024, 2048, 2)));
   check("empty stays empty", digestOf(empty), kDigests[0].hex);
@@ -368,9 +392,9 @@ void testHighCounters(const std::vector<uint8_t>& all) {
   for (uint64_t start : starts) {
     for (size_t n : {size_t(64 * 1024), size_t(128 * 1024 + 1),
                      size_t(300 * 1024 + 5)}) {
-      Blake3 wide = Blake3::startingAtChunk(start);
+      Blake3 wide = hasherAt(start);
       wide.update(d, n);
-      Blake3 narrow = Blake3::startingAtChunk(start);
+      Blake3 narrow = hasherAt(start);
       for (size_t pos = 0; pos < n; pos += Blake3::kChunkLength) {
         const size_t take =
             n - pos < Blake3::kChunkLength ? n - pos : Blake3::kChunkLength;
@@ -380,11 +404,54 @@ void testHighCounters(const std::vector<uint8_t>& all) {
                 std::to_string(n),
             digestOf(wide, 64), digestOf(narrow, 64));
       // Different counters must give different chaining values.
-      Blake3 shifted = Blake3::startingAtChunk(start + 1024);
+      Blake3 shifted = hasherAt(start + 1024);
       shifted.update(d, n);
       checkTrue("counter matters " + std::to_string(start),
                 digestOf(shifted) != digestOf(wide));
     }
+  }
+}
+
+// The run-time choice of path, independent of gPath.
+void testDispatch(const std::vector<uint8_t>& all) {
+  const char* const* paths = deltanode::blake3SimdPaths();
+  size_t count = 0;
+  bool listed = false;
+  while (paths[count] != nullptr) {
+    listed = listed || std::strcmp(paths[count], deltanode::blake3SimdPath()) == 0;
+    ++count;
+  }
+  checkTrue("paths listed", count > 0);
+  checkTrue("default path is listed", listed);
+  if (count > 0) check("last path", paths[count - 1], "portable");
+  // DELTANODE_SIMD caps the default; with no cap it is the best path.
+  const char* cap = std::getenv("DELTANODE_SIMD");
+  if (cap == nullptr && count > 0) {
+    check("default path is the best", deltanode::blake3SimdPath(), paths[0]);
+  }
+  for (size_t i = 0; cap != nullptr && i < count; ++i) {
+    if (std::strcmp(cap, paths[i]) == 0) {
+      check("DELTANODE_SIMD picks the path", deltanode::blake3SimdPath(), cap);
+    }
+  }
+
+  Blake3 h;
+  check("new hasher uses the default path", h.simdPath(),
+        deltanode::blake3SimdPath());
+  checkTrue("unknown path rejected", !h.selectSimdPath("avx1024"));
+  checkTrue("null path rejected", !h.selectSimdPath(nullptr));
+  check("rejected path changes nothing", h.simdPath(),
+        deltanode::blake3SimdPath());
+  checkTrue("portable always selectable", h.selectSimdPath("portable"));
+  check("selected path reported", h.simdPath(), "portable");
+  h.reset();
+  check("reset keeps the path", h.simdPath(), "portable");
+
+  // The one-shot function, on the default path.
+  for (const Known& k : kDigests) {
+    uint8_t out[32];
+    blake3(all.data(), k.length, out);
+    check("blake3() n=" + std::to_string(k.length), toHex(out, 32), k.hex);
   }
 }
 
@@ -393,11 +460,21 @@ void testHighCounters(const std::vector<uint8_t>& all) {
 int main() {
   const std::vector<uint8_t> all = patternBytes(4194305);
   std::printf("blake3 SIMD path: %s\n", deltanode::blake3SimdPath());
-  testKnownAnswers(all);
-  testStreaming(all);
-  testFinalizeKeepsState(all);
-  testSubtreeMerge(all);
-  testAppendRejects(all);
-  testHighCounters(all);
+  testDispatch(all);
+  // Every path this CPU supports runs the whole suite.
+  for (const char* const* path = deltanode::blake3SimdPaths(); *path != nullptr;
+       ++path) {
+    gPath = *path;
+    const int failuresBefore = gFailures;
+    const int checksBefore = gChecks;
+    testKnownAnswers(all);
+    testStreaming(all);
+    testFinalizeKeepsState(all);
+    testSubtreeMerge(all);
+    testAppendRejects(all);
+    testHighCounters(all);
+    std::printf("  path %-8s %d checks, %d failed\n", gPath,
+                gChecks - checksBefore, gFailures - failuresBefore);
+  }
   return deltanode::test::finish("hash_blake3_test");
 }

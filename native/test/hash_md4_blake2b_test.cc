@@ -1,10 +1,13 @@
 // Standalone known-answer and consistency tests for hash_md4 / hash_blake2b.
 // Build: g++ -std=c++17 -O2 -I native native/hash_md4.cc native/hash_blake2b.cc
 //        native/test/hash_md4_blake2b_test.cc
+// BLAKE2b's compression function is chosen at run time; the known answers
+// run once more through every version this CPU supports.
 // Exit status 0 when every check passes, 1 otherwise.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -1859,6 +1862,88 @@ void testOutLengthEdges(const std::vector<uint8_t>& data) {
         blakeHex(data.data(), 100, 64));
 }
 
+std::string blakeHexWith(const char* backend, const uint8_t* p, size_t n,
+                         size_t outLen) {
+  uint8_t d[64];
+  if (!deltanode::blake2bWithBackend(backend, p, n, d, outLen)) {
+    return std::string("backend unavailable: ") + backend;
+  }
+  return toHex(d, outLen);
+}
+
+// The run-time choice, and every compression function against the tables.
+void testBlake2bBackends(const std::vector<uint8_t>& data) {
+  const char* const* backends = deltanode::blake2bBackends();
+  size_t count = 0;
+  bool listed = false;
+  while (backends[count] != nullptr) {
+    listed = listed || std::strcmp(backends[count], deltanode::blake2bBackend()) == 0;
+    ++count;
+  }
+  checkTrue("blake2b backends listed", count > 0);
+  checkTrue("blake2b default backend listed", listed);
+  if (count > 0) check("blake2b last backend", backends[count - 1], "portable");
+  // DELTANODE_SIMD caps the default; with no cap it is the best version.
+  const char* cap = std::getenv("DELTANODE_SIMD");
+  if (cap == nullptr && count > 0) {
+    check("blake2b default is the best", deltanode::blake2bBackend(),
+          backends[0]);
+  }
+  for (size_t i = 0; cap != nullptr && i < count; ++i) {
+    if (std::strcmp(cap, backends[i]) == 0) {
+      check("DELTANODE_SIMD picks the backend", deltanode::blake2bBackend(),
+            cap);
+    }
+  }
+  uint8_t untouched[64];
+  std::memset(untouched, 0xA5, sizeof untouched);
+  checkTrue("blake2b unknown backend rejected",
+            !deltanode::blake2bWithBackend("avx1024", data.data(), 10,
+                                           untouched, 32) &&
+                !deltanode::blake2bWithBackend(nullptr, data.data(), 10,
+                                               untouched, 32) &&
+                untouched[0] == 0xA5);
+
+  static const struct {
+    size_t outLen;
+    const Vector* table;
+    size_t count;
+  } kTables[] = {
+      {64, kBlake2b64, sizeof kBlake2b64 / sizeof kBlake2b64[0]},
+      {32, kBlake2b32, sizeof kBlake2b32 / sizeof kBlake2b32[0]},
+      {20, kBlake2b20, sizeof kBlake2b20 / sizeof kBlake2b20[0]},
+      {16, kBlake2b16, sizeof kBlake2b16 / sizeof kBlake2b16[0]},
+      {1, kBlake2b1, sizeof kBlake2b1 / sizeof kBlake2b1[0]},
+      {48, kBlake2b48, sizeof kBlake2b48 / sizeof kBlake2b48[0]},
+      {63, kBlake2b63, sizeof kBlake2b63 / sizeof kBlake2b63[0]},
+  };
+  for (size_t b = 0; b < count; ++b) {
+    const std::string tag = std::string(" backend=") + backends[b];
+    const int failuresBefore = gFailures;
+    const int checksBefore = gChecks;
+    check("blake2b-512 RFC7693 abc" + tag,
+          blakeHexWith(backends[b], bytesOf("abc"), 3, 64),
+          "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
+          "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923");
+    check("blake2b-512 null/0" + tag, blakeHexWith(backends[b], nullptr, 0, 64),
+          "786a02f742015903c6c6fd852552d272912f4740e15847618a86e217f71f5419"
+          "d25e1031afee585313896444934eb04b903a685b1448b755d56f701afe9be2ce");
+    for (const auto& t : kTables) {
+      for (size_t i = 0; i < t.count; ++i) {
+        const Vector& v = t.table[i];
+        // Exactly sized heap copy, so sanitizers see the real end.
+        std::vector<uint8_t> exact(data.begin(), data.begin() + v.length);
+        check("blake2b-" + std::to_string(t.outLen * 8) +
+                  " len=" + std::to_string(v.length) + tag,
+              blakeHexWith(backends[b], exact.data(), v.length, t.outLen),
+              v.hex);
+      }
+    }
+    std::printf("  backend %-8s %d checks, %d failed\n", backends[b],
+                gChecks - checksBefore, gFailures - failuresBefore);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -1869,5 +1954,6 @@ int main() {
   testUnaligned(data);
   testIncremental(data);
   testOutLengthEdges(data);
+  testBlake2bBackends(data);
   return deltanode::test::finish("hash_md4_blake2b_test");
 }

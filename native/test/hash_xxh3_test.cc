@@ -7,11 +7,15 @@
 //                xxhsum has no seed option.
 // Input for length n is the first n bytes of the pattern.
 //
+// Inputs over 240 bytes go through a SIMD kernel chosen at run time; the
+// reference vectors run once more through every kernel this CPU supports.
+//
 // Exit status 0 when everything matches, 1 otherwise.
 #include "hash_xxh3.h"
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -918,6 +922,80 @@ void test_bit_flips(const std::vector<uint8_t>& pattern) {
   }
 }
 
+// The run-time kernel choice, and every kernel against the reference.
+void test_backends(const std::vector<uint8_t>& pattern) {
+  const char* const* backends = deltanode::xxh3_128_backends();
+  size_t count = 0;
+  bool listed = false;
+  while (backends[count] != nullptr) {
+    listed = listed ||
+             std::strcmp(backends[count], deltanode::xxh3_128_backend()) == 0;
+    ++count;
+  }
+  check(count > 0 && std::strcmp(backends[count - 1], "scalar") == 0,
+        "backend list ends with scalar", 0, 0, "");
+  check(listed, "default backend listed", 0, 0, deltanode::xxh3_128_backend());
+  // DELTANODE_SIMD caps the default; with no cap it is the best kernel.
+  const char* cap = std::getenv("DELTANODE_SIMD");
+  if (cap == nullptr) {
+    check(std::strcmp(backends[0], deltanode::xxh3_128_backend()) == 0,
+          "default backend is the best", 0, 0, backends[0]);
+  }
+  for (size_t i = 0; cap != nullptr && i < count; ++i) {
+    if (std::strcmp(cap, backends[i]) == 0) {
+      check(std::strcmp(cap, deltanode::xxh3_128_backend()) == 0,
+            "DELTANODE_SIMD picks the backend", 0, 0, cap);
+    }
+  }
+  deltanode::Hash128 unused{1, 2};
+  check(!deltanode::xxh3_128_with_backend("avx1024", pattern.data(), 300, 0,
+                                          &unused) &&
+            !deltanode::xxh3_128_with_backend(nullptr, pattern.data(), 300, 0,
+                                              &unused) &&
+            unused.low == 1 && unused.high == 2,
+        "unknown backend rejected", 0, 0, "");
+
+  for (size_t b = 0; b < count; ++b) {
+    const int failed_before = g_failed;
+    const int passed_before = g_passed;
+    for (const Vector& v : kVectors) {
+      // Exactly sized heap copy, so sanitizers see the real end.
+      std::unique_ptr<uint8_t[]> copy(v.length ? new uint8_t[v.length]
+                                               : nullptr);
+      if (v.length) std::memcpy(copy.get(), pattern.data(), v.length);
+      deltanode::Hash128 h{0, 0};
+      const bool ran = deltanode::xxh3_128_with_backend(
+          backends[b], copy.get(), v.length, v.seed, &h);
+      char detail[128];
+      std::snprintf(detail, sizeof detail,
+                    "backend=%s expected %s got high=%016llx low=%016llx",
+                    backends[b], v.hex, static_cast<unsigned long long>(h.high),
+                    static_cast<unsigned long long>(h.low));
+      check(ran && h.high == parse_hex64(v.hex) &&
+                h.low == parse_hex64(v.hex + 16),
+            "backend vector", v.seed, v.length, detail);
+    }
+    // Long inputs at every offset within a cache line.
+    std::vector<uint8_t> buffer(4097 + 64);
+    for (size_t len : {241, 1024, 1025, 4097}) {
+      const deltanode::Hash128 ref = deltanode::xxh3_128(pattern.data(), len);
+      for (size_t offset = 1; offset < 64; ++offset) {
+        std::memcpy(buffer.data() + offset, pattern.data(), len);
+        deltanode::Hash128 h{0, 0};
+        deltanode::xxh3_128_with_backend(backends[b], buffer.data() + offset,
+                                         len, 0, &h);
+        char detail[64];
+        std::snprintf(detail, sizeof detail, "backend=%s offset=%zu",
+                      backends[b], offset);
+        check(h == ref, "backend alignment", 0, len, detail);
+      }
+    }
+    std::printf("  backend %-7s %d checks, %d failed\n", backends[b],
+                g_passed - passed_before + g_failed - failed_before,
+                g_failed - failed_before);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -927,6 +1005,7 @@ int main() {
   test_reference_vectors(pattern);
   test_alignment(pattern);
   test_bit_flips(pattern);
+  test_backends(pattern);
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }
