@@ -12,21 +12,20 @@
 # build/fuzz/artifacts/<target>/. Exits non-zero if any target crashed, leaked, timed out, ran
 # out of memory or failed a regression; the summary says which.
 #
-# Environment: CXX (default clang++, must be clang), FUZZ_EXTRA_FLAGS (more libFuzzer flags, e.g.
-# "-jobs=2 -workers=2"), FUZZ_NICE (e.g. 19: run the fuzzers under nice).
+# Environment: FUZZ_CXX (default clang++, must be clang), FUZZ_EXTRA_FLAGS (more libFuzzer flags, e.g.
+# "-jobs=2 -workers=2"), FUZZ_NICE (e.g. 19: run the fuzzers under nice). See native/fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 
 ALL_TARGETS=(fuzz_signature fuzz_patch fuzz_header fuzz_roundtrip)
 OUT=build/fuzz
-CXX=${CXX:-clang++}
+CXX=${FUZZ_CXX:-clang++}  # not $CXX: a global CXX=g++ must not break this
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
 
 mode=run
 case "${1:-}" in
-  -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --build-only) mode=build; shift ;;
   --regenerate-corpus) mode=corpus; shift ;;
 esac
@@ -42,7 +41,7 @@ done
 # --- toolchain -------------------------------------------------------------------------------
 command -v "$CXX" >/dev/null 2>&1 ||
   die "$CXX not found: libFuzzer needs clang (Debian: apt-get install clang libclang-rt-14-dev)"
-"$CXX" --version 2>/dev/null | grep -qi clang || die "$CXX is not clang; libFuzzer needs clang (set CXX=clang++)"
+"$CXX" --version 2>/dev/null | grep -qi clang || die "$CXX is not clang; libFuzzer needs clang (set FUZZ_CXX=clang++)"
 probe_dir=$(mktemp -d)
 trap 'rm -rf "$probe_dir"' EXIT
 printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' >"$probe_dir/p.cc"
