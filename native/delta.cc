@@ -9,6 +9,8 @@ namespace deltanode {
 
 // Pending literal bytes are written out once they reach this size, which bounds the buffer.
 static constexpr size_t kLiteralFlush = 64 * 1024;
+// Strong sums tried on the tail of a new file against a librsync signature's unknown-length last block.
+static constexpr unsigned kMaxTailAttempts = 8;
 
 DeltaGenerator::DeltaGenerator(const SignatureIndex& index, ByteSink& sink)
     : index_(index),
@@ -142,10 +144,16 @@ void DeltaGenerator::match_tail() {
   Rolling sum;
   sum.reset();
   sum.update(data + end - longest, longest);
+  // Each weak-sum hit costs a strong sum over the tail; cap them so a crafted signature cannot
+  // make this quadratic (the worst case is a literal of less than one block).
+  unsigned strongAttempts = 0;
   for (size_t length = longest; length > 0; --length) {
-    if (index_.matches_block(last, sum.digest(), data + end - length, length)) {
-      take(length);
-      return;
+    if (index_.weak(last) == sum.digest()) {
+      if (index_.matches_block(last, sum.digest(), data + end - length, length)) {
+        take(length);
+        return;
+      }
+      if (++strongAttempts >= kMaxTailAttempts) return;
     }
     sum.rollout(data[end - length]);
   }

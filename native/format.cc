@@ -5,6 +5,7 @@
 
 #include "byte_order.h"
 #include "errors.h"
+#include "params.h"
 
 namespace deltanode {
 
@@ -81,7 +82,8 @@ ParsedSignatureHeader parse_signature_header(const uint8_t* data, size_t length)
     uint16_t version = load_u16_le(data + 4);
     if (version != kNativeVersion) bad_signature("unsupported native signature version " + std::to_string(version));
     size_t headerLength = load_u16_le(data + 6);
-    if (headerLength < kNativeHeaderLength) bad_signature("native signature header length is too small");
+    if (headerLength < kNativeHeaderLength || headerLength > kMaxHeaderLength)
+      bad_signature("bad native signature header length");
     if (length < headerLength) bad_signature("signature header is truncated");
     uint16_t flags = load_u16_le(data + 8);
     if (flags & ~kSignatureFlagSummaryInTrailer) bad_signature("unknown native signature flags");
@@ -96,10 +98,12 @@ ParsedSignatureHeader parse_signature_header(const uint8_t* data, size_t length)
     p.strong = StrongHash(data[11]);
     p.strongLength = data[12];
     p.blockLength = load_u32_le(data + 16);
-    if (p.blockLength < 1) bad_signature("block length is zero");
+    if (p.blockLength < 1 || p.blockLength > kMaxBlockLength) bad_signature("block length out of range");
     if (p.strongLength < 1 || p.strongLength > max_strong_length(p.strong)) bad_signature("strong sum length out of range");
     parsed.headerLength = headerLength;
     if (flags & kSignatureFlagSummaryInTrailer) {
+      for (size_t i = 24; i < kNativeHeaderLength; ++i)
+        if (data[i] != 0) bad_signature("summary fields must be zero when the summary is in the trailer");
       parsed.trailerLength = kNativeSignatureTrailerLength;
     } else {
       parsed.summary.known = true;
@@ -122,7 +126,8 @@ ParsedSignatureHeader parse_signature_header(const uint8_t* data, size_t length)
   if (length < 12) bad_signature("signature header is truncated");
   uint32_t blockLength = load_u32_be(data + 4);
   uint32_t strongLength = load_u32_be(data + 8);
-  if (blockLength < 1) bad_signature("block length is zero");
+  // A block is held in memory while searching: refuse what no signer here would produce.
+  if (blockLength < 1 || blockLength > kMaxBlockLength) bad_signature("block length out of range");
   if (strongLength < 1 || strongLength > max_strong_length(p.strong)) bad_signature("strong sum length out of range");
   p.blockLength = blockLength;
   p.strongLength = strongLength;

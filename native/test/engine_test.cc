@@ -253,6 +253,8 @@ static void test_hostile_signatures() {
   }
   Bytes zeroBlock = {0x72, 0x73, 0x01, 0x47, 0, 0, 0, 0, 0, 0, 0, 32};
   expect_error(ErrorCode::BadSignature, "zero block length", [&] { SignatureIndex::parse(zeroBlock.data(), zeroBlock.size()); });
+  Bytes hugeBlock = {0x72, 0x73, 0x01, 0x36, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 16};
+  expect_error(ErrorCode::BadSignature, "block length above the limit", [&] { SignatureIndex::parse(hugeBlock.data(), hugeBlock.size()); });
   Bytes longStrong = {0x72, 0x73, 0x01, 0x47, 0, 0, 1, 0, 0, 0, 0, 33};
   expect_error(ErrorCode::BadSignature, "strong too long", [&] { SignatureIndex::parse(longStrong.data(), longStrong.size()); });
 }
