@@ -6,9 +6,10 @@
 #include <memory>
 #include <vector>
 
+#include "aligned_buffer.h"
 #include "byte_sink.h"
 #include "delta_encoder.h"
-#include "hash_blake3.h"
+#include "content_digest.h"
 #include "helper_thread.h"
 #include "rolling.h"
 #include "signature_index.h"
@@ -37,16 +38,20 @@ class DeltaGenerator {
   std::unique_ptr<DeltaEncoder> encoder_;
   bool wantDigest_;
   HelperThread* helper_ = nullptr;
-  Blake3 digest_;
+  ContentDigest digest_;
   uint64_t inputLength_ = 0;
 
-  // buffer_[literalStart_, position_) is pending literal; the window starts at position_.
-  std::vector<uint8_t> buffer_;
+  uint8_t* window() noexcept { return buffer_.data() + base_; }
+
+  // Input lives at buffer_[base_, base_ + length_); within it, [literalStart_, position_) is
+  // pending literal and the search window starts at position_.
+  AlignedBuffer buffer_;
+  size_t base_ = 0;
   size_t literalStart_ = 0;
   size_t position_ = 0;
   bool sumValid_ = false;   // the rolling state describes the window at position_
   bool checked_ = false;    // the window at position_ has been looked up already
-  size_t length_ = 0;       // bytes of buffer_ holding data
+  size_t length_ = 0;       // bytes of input held
   RollSum rollSum_;
   RabinKarp rabinKarp_;
   uint32_t preferred_ = SignatureIndex::kNoBlock;

@@ -82,8 +82,8 @@ class LibrsyncEncoder final : public DeltaEncoder {
 // in-order copies cost a byte or two.
 class NativeEncoder final : public DeltaEncoder {
  public:
-  NativeEncoder(ByteSink& sink, const BasisSummary& basis) : DeltaEncoder(sink) {
-    auto header = encode_native_delta_header(basis);
+  NativeEncoder(ByteSink& sink, const BasisSummary& basis, DigestId digest) : DeltaEncoder(sink) {
+    auto header = encode_native_delta_header(basis, digest);
     sink_.write(header.data(), header.size());
   }
 
@@ -118,9 +118,9 @@ class NativeEncoder final : public DeltaEncoder {
 
 }  // namespace
 
-std::unique_ptr<DeltaEncoder> make_delta_encoder(Format format, ByteSink& sink, const BasisSummary& basis) {
-  if (format == Format::Librsync) return std::make_unique<LibrsyncEncoder>(sink);
-  return std::make_unique<NativeEncoder>(sink, basis);
+std::unique_ptr<DeltaEncoder> make_delta_encoder(const SignatureParams& params, ByteSink& sink, const BasisSummary& basis) {
+  if (params.format == Format::Librsync) return std::make_unique<LibrsyncEncoder>(sink);
+  return std::make_unique<NativeEncoder>(sink, basis, params.digest);
 }
 
 }  // namespace deltanode

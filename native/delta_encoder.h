@@ -33,6 +33,6 @@ class DeltaEncoder {
 };
 
 // `basis` is what the signature said about the basis (the native header records it).
-std::unique_ptr<DeltaEncoder> make_delta_encoder(Format format, ByteSink& sink, const BasisSummary& basis);
+std::unique_ptr<DeltaEncoder> make_delta_encoder(const SignatureParams& params, ByteSink& sink, const BasisSummary& basis);
 
 }  // namespace deltanode

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "aligned_buffer.h"
 #include "delta.h"
 #include "helper_thread.h"
 #include "errors.h"
@@ -36,7 +37,7 @@ SignatureJobResult sign_file(const FileRef& basisRef, const FileRef& signatureRe
   HelperThread helper;
   writer.set_helper(&helper);
   if (size >= 0) control.set_total(uint64_t(size));
-  std::vector<uint8_t> chunk(kParallelChunk);
+  AlignedBuffer chunk(kParallelChunk);
   uint64_t done = 0;
   for (;;) {
     control.check_cancelled();
@@ -105,7 +106,7 @@ PatchJobResult patch_file(const FileRef& basisRef, const FileRef& deltaRef, cons
   HelperThread helper;
   OffloadSink sink(fileSink, helper, /*hash=*/true);
   applier.hash_through(&sink);
-  std::vector<uint8_t> chunk(kReadChunk);
+  AlignedBuffer chunk(kReadChunk);
   uint64_t done = 0;
   for (;;) {
     control.check_cancelled();

@@ -19,6 +19,7 @@ size_t max_strong_length(StrongHash hash) noexcept {
 }
 
 static bool known_weak(uint8_t id) { return id == uint8_t(WeakHash::RollSum) || id == uint8_t(WeakHash::RabinKarp); }
+bool known_digest(uint8_t id) noexcept { return id == uint8_t(DigestId::Blake3) || id == uint8_t(DigestId::Xxh3); }
 static bool known_strong(uint8_t id) {
   return id == uint8_t(StrongHash::Md4) || id == uint8_t(StrongHash::Blake2b) || id == uint8_t(StrongHash::Xxh3);
 }
@@ -28,6 +29,8 @@ void validate_params(const SignatureParams& params) {
   size_t maxStrong = max_strong_length(params.strong);
   if (params.strongLength < 1 || params.strongLength > maxStrong)
     throw EngineError(ErrorCode::InvalidArgument, "strong sum length must be 1.." + std::to_string(maxStrong));
+  if (params.digest != DigestId::Blake3 && params.digest != DigestId::Xxh3)
+    throw EngineError(ErrorCode::InvalidArgument, "unknown digest id");
   if (params.format == Format::Librsync && params.strong == StrongHash::Xxh3)
     throw EngineError(ErrorCode::InvalidArgument, "the librsync format supports only md4 and blake2 strong sums");
 }
@@ -55,7 +58,7 @@ std::vector<uint8_t> encode_signature_header(const SignatureParams& params, cons
   header[10] = uint8_t(params.weak);
   header[11] = uint8_t(params.strong);
   header[12] = uint8_t(params.strongLength);
-  header[13] = kDigestBlake3;
+  header[13] = uint8_t(params.digest);
   store_u32_le(&header[16], params.blockLength);
   if (summary && summary->known) {
     store_u64_le(&header[24], summary->length);
@@ -89,7 +92,7 @@ ParsedSignatureHeader parse_signature_header(const uint8_t* data, size_t length)
     if (flags & ~kSignatureFlagSummaryInTrailer) bad_signature("unknown native signature flags");
     if (!known_weak(data[10])) bad_signature("unknown weak checksum id");
     if (!known_strong(data[11])) bad_signature("unknown strong checksum id");
-    if (data[13] != kDigestBlake3) bad_signature("unknown digest id");
+    if (!known_digest(data[13])) bad_signature("unknown digest id");
     for (size_t i : {14, 15, 20, 21, 22, 23})
       if (data[i] != 0) bad_signature("reserved signature header bytes are not zero");
     auto& p = parsed.params;
@@ -97,6 +100,7 @@ ParsedSignatureHeader parse_signature_header(const uint8_t* data, size_t length)
     p.weak = WeakHash(data[10]);
     p.strong = StrongHash(data[11]);
     p.strongLength = data[12];
+    p.digest = DigestId(data[13]);
     p.blockLength = load_u32_le(data + 16);
     if (p.blockLength < 1 || p.blockLength > kMaxBlockLength) bad_signature("block length out of range");
     if (p.strongLength < 1 || p.strongLength > max_strong_length(p.strong)) bad_signature("strong sum length out of range");
@@ -145,12 +149,12 @@ BasisSummary parse_signature_trailer(const uint8_t* data) {
   return summary;
 }
 
-std::vector<uint8_t> encode_native_delta_header(const BasisSummary& basis) {
+std::vector<uint8_t> encode_native_delta_header(const BasisSummary& basis, DigestId digest) {
   std::vector<uint8_t> header(kNativeHeaderLength, 0);
   std::memcpy(&header[0], kNativeDeltaMagic, 4);
   store_u16_le(&header[4], kNativeVersion);
   store_u16_le(&header[6], uint16_t(kNativeHeaderLength));
-  header[10] = kDigestBlake3;
+  header[10] = uint8_t(digest);
   header[11] = basis.known ? 1 : 0;
   store_u64_le(&header[16], basis.length);
   std::memcpy(&header[24], basis.digest.data(), kDigestLength);

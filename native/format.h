@@ -12,11 +12,12 @@ enum class Format : uint8_t { Native = 1, Librsync = 2 };
 enum class WeakHash : uint8_t { RollSum = 1, RabinKarp = 2 };
 enum class StrongHash : uint8_t { Md4 = 1, Blake2b = 2, Xxh3 = 3 };
 
-constexpr uint8_t kDigestBlake3 = 1;
+enum class DigestId : uint8_t { Blake3 = 1, Xxh3 = 2 };
 constexpr size_t kDigestLength = 32;
 using Digest = std::array<uint8_t, kDigestLength>;
 
 size_t max_strong_length(StrongHash hash) noexcept;
+bool known_digest(uint8_t id) noexcept;
 
 // librsync magics (big-endian u32 at the start of the file).
 constexpr uint32_t kRsDeltaMagic = 0x72730236;
@@ -44,6 +45,7 @@ struct SignatureParams {
   StrongHash strong = StrongHash::Xxh3;
   uint32_t blockLength = 0;
   uint32_t strongLength = 0;
+  DigestId digest = DigestId::Xxh3;  // native format only
 };
 
 // What a signature says about its basis besides the blocks.
@@ -71,6 +73,6 @@ struct ParsedSignatureHeader {
 ParsedSignatureHeader parse_signature_header(const uint8_t* data, size_t length);
 BasisSummary parse_signature_trailer(const uint8_t* data);
 
-std::vector<uint8_t> encode_native_delta_header(const BasisSummary& basis);
+std::vector<uint8_t> encode_native_delta_header(const BasisSummary& basis, DigestId digest);
 
 }  // namespace deltanode

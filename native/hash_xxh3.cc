@@ -491,6 +491,10 @@ DELTANODE_XXH3_INLINE void prefetch_ahead(const uint8_t* p) {
 #endif
 }
 
+alignas(64) constexpr uint64_t kInitialAccumulators[8] = {
+    kPrime32_3, kPrime64_1, kPrime64_2, kPrime64_3,
+    kPrime64_4, kPrime32_2, kPrime64_5, kPrime32_1};
+
 DELTANODE_XXH3_INLINE uint64_t merge_accumulators(const uint64_t* acc,
                                                   const uint8_t* s,
                                                   uint64_t start) {
@@ -502,25 +506,20 @@ DELTANODE_XXH3_INLINE uint64_t merge_accumulators(const uint64_t* acc,
   return avalanche_xxh3(result);
 }
 
-// The driver. GCC and Clang inline SIMD code only into functions compiled
+// The drivers. GCC and Clang inline SIMD code only into functions compiled
 // for the same (or a wider) instruction set, and a template cannot take its
-// instruction set from its arguments, so the driver is expanded once per
-// kernel's instruction set (TARGET), each copy in its own namespace.
+// instruction set from its arguments, so the drivers are expanded once per
+// kernel's instruction set (TARGET), each copy in its own namespace. The
+// one-shot hash and the streaming state share them, so both give the same
+// result by construction.
 #define DELTANODE_XXH3_LONG_DRIVER(TARGET)                                    \
+  /* Whole blocks that are known not to be the final one. */                  \
   template <class Kernel>                                                     \
-  TARGET DELTANODE_XXH3_INLINE Hash128 hash_long(                             \
-      const uint8_t* p, size_t len, const uint8_t* secret) {                  \
-    alignas(64) uint64_t acc[8] = {kPrime32_3, kPrime64_1, kPrime64_2,        \
-                                   kPrime64_3, kPrime64_4, kPrime32_2,        \
-                                   kPrime64_5, kPrime32_1};                   \
+  TARGET DELTANODE_XXH3_INLINE void consume_blocks(                           \
+      uint64_t* acc, const uint8_t* p, size_t blocks, const uint8_t* secret) { \
     typename Kernel::State st = Kernel::load(acc);                            \
-                                                                              \
-    /* The final block is never scrambled, even when full: it goes through    \
-       the tail handling below so the last stripe can be treated specially.   \
-     */                                                                       \
-    const size_t full_blocks = (len - 1) / kBlockLen;                         \
     const uint8_t* scramble_key = secret + kSecretSize - kStripeLen;          \
-    for (size_t b = 0; b < full_blocks; ++b) {                                \
+    for (size_t b = 0; b < blocks; ++b) {                                     \
       const uint8_t* block = p + b * kBlockLen;                               \
       for (size_t n = 0; n < kStripesPerBlock; ++n) {                         \
         prefetch_ahead(block + n * kStripeLen);                               \
@@ -529,26 +528,38 @@ DELTANODE_XXH3_INLINE uint64_t merge_accumulators(const uint64_t* acc,
       }                                                                       \
       Kernel::scramble(st, scramble_key);                                     \
     }                                                                         \
-                                                                              \
-    const size_t tail_len = len - full_blocks * kBlockLen; /* 1..kBlockLen */ \
-    const uint8_t* tail = p + full_blocks * kBlockLen;                        \
+    Kernel::store(st, acc);                                                   \
+  }                                                                           \
+  /* The final block (1..kBlockLen bytes, never scrambled) and the last 64    \
+     input bytes, which may overlap stripes consumed before. The odd secret   \
+     offset keeps that stripe distinct from any regular one. */              \
+  template <class Kernel>                                                     \
+  TARGET DELTANODE_XXH3_INLINE Hash128 finish_long(                           \
+      uint64_t* acc, const uint8_t* tail, size_t tail_len,                    \
+      const uint8_t* last_stripe, uint64_t total, const uint8_t* secret) {    \
+    typename Kernel::State st = Kernel::load(acc);                            \
     const size_t tail_stripes = (tail_len - 1) / kStripeLen;                  \
     for (size_t n = 0; n < tail_stripes; ++n) {                               \
-      prefetch_ahead(tail + n * kStripeLen);                                  \
       Kernel::accumulate(st, tail + n * kStripeLen,                           \
                          secret + n * kSecretAdvance);                        \
     }                                                                         \
-    /* The last 64 input bytes, possibly overlapping stripes consumed         \
-       above. The odd secret offset keeps it distinct from any regular        \
-       stripe. */                                                             \
-    Kernel::accumulate(st, p + len - kStripeLen,                              \
+    Kernel::accumulate(st, last_stripe,                                       \
                        secret + kSecretSize - kStripeLen - 7);                \
-                                                                              \
     Kernel::store(st, acc);                                                   \
-    const uint64_t n = static_cast<uint64_t>(len);                            \
-    return {merge_accumulators(acc, secret + 11, n * kPrime64_1),             \
+    return {merge_accumulators(acc, secret + 11, total * kPrime64_1),         \
             merge_accumulators(acc, secret + kSecretSize - kStripeLen - 11,   \
-                               ~(n * kPrime64_2))};                           \
+                               ~(total * kPrime64_2))};                       \
+  }                                                                           \
+  template <class Kernel>                                                     \
+  TARGET DELTANODE_XXH3_INLINE Hash128 hash_long(                             \
+      const uint8_t* p, size_t len, const uint8_t* secret) {                  \
+    alignas(64) uint64_t acc[8];                                              \
+    std::memcpy(acc, kInitialAccumulators, sizeof acc);                       \
+    const size_t full_blocks = (len - 1) / kBlockLen;                         \
+    consume_blocks<Kernel>(acc, p, full_blocks, secret);                      \
+    return finish_long<Kernel>(acc, p + full_blocks * kBlockLen,              \
+                               len - full_blocks * kBlockLen,                 \
+                               p + len - kStripeLen, len, secret);            \
   }
 
 using LongHashFn = Hash128 (*)(const uint8_t* p, size_t len,
@@ -559,6 +570,15 @@ DELTANODE_XXH3_LONG_DRIVER()
 Hash128 hash_long_entry(const uint8_t* p, size_t len, const uint8_t* secret) {
   return hash_long<ScalarKernel>(p, len, secret);
 }
+void consume_blocks_entry(uint64_t* acc, const uint8_t* p, size_t blocks,
+                          const uint8_t* secret) {
+  consume_blocks<ScalarKernel>(acc, p, blocks, secret);
+}
+Hash128 finish_long_entry(uint64_t* acc, const uint8_t* tail, size_t tail_len,
+                          const uint8_t* last_stripe, uint64_t total,
+                          const uint8_t* secret) {
+  return finish_long<ScalarKernel>(acc, tail, tail_len, last_stripe, total, secret);
+}
 }  // namespace scalar
 
 #if defined(DELTANODE_XXH3_USE_SSE2)
@@ -567,6 +587,15 @@ DELTANODE_XXH3_LONG_DRIVER(DN_TARGET_SSE2)
 DN_TARGET_SSE2 Hash128 hash_long_entry(const uint8_t* p, size_t len,
                                        const uint8_t* secret) {
   return hash_long<Sse2Kernel>(p, len, secret);
+}
+DN_TARGET_SSE2 void consume_blocks_entry(uint64_t* acc, const uint8_t* p, size_t blocks,
+                          const uint8_t* secret) {
+  consume_blocks<Sse2Kernel>(acc, p, blocks, secret);
+}
+DN_TARGET_SSE2 Hash128 finish_long_entry(uint64_t* acc, const uint8_t* tail, size_t tail_len,
+                          const uint8_t* last_stripe, uint64_t total,
+                          const uint8_t* secret) {
+  return finish_long<Sse2Kernel>(acc, tail, tail_len, last_stripe, total, secret);
 }
 }  // namespace sse2
 #endif
@@ -578,6 +607,15 @@ DN_TARGET_AVX2 Hash128 hash_long_entry(const uint8_t* p, size_t len,
                                        const uint8_t* secret) {
   return hash_long<Avx2Kernel>(p, len, secret);
 }
+DN_TARGET_AVX2 void consume_blocks_entry(uint64_t* acc, const uint8_t* p, size_t blocks,
+                          const uint8_t* secret) {
+  consume_blocks<Avx2Kernel>(acc, p, blocks, secret);
+}
+DN_TARGET_AVX2 Hash128 finish_long_entry(uint64_t* acc, const uint8_t* tail, size_t tail_len,
+                          const uint8_t* last_stripe, uint64_t total,
+                          const uint8_t* secret) {
+  return finish_long<Avx2Kernel>(acc, tail, tail_len, last_stripe, total, secret);
+}
 }  // namespace avx2
 #endif
 
@@ -588,29 +626,50 @@ DN_TARGET_AVX512 Hash128 hash_long_entry(const uint8_t* p, size_t len,
                                          const uint8_t* secret) {
   return hash_long<Avx512Kernel>(p, len, secret);
 }
+DN_TARGET_AVX512 void consume_blocks_entry(uint64_t* acc, const uint8_t* p, size_t blocks,
+                          const uint8_t* secret) {
+  consume_blocks<Avx512Kernel>(acc, p, blocks, secret);
+}
+DN_TARGET_AVX512 Hash128 finish_long_entry(uint64_t* acc, const uint8_t* tail, size_t tail_len,
+                          const uint8_t* last_stripe, uint64_t total,
+                          const uint8_t* secret) {
+  return finish_long<Avx512Kernel>(acc, tail, tail_len, last_stripe, total, secret);
+}
 }  // namespace avx512
 #endif
 
 #undef DELTANODE_XXH3_LONG_DRIVER
 
+using ConsumeBlocksFn = void (*)(uint64_t* acc, const uint8_t* p, size_t blocks,
+                                 const uint8_t* secret);
+using FinishLongFn = Hash128 (*)(uint64_t* acc, const uint8_t* tail,
+                                 size_t tail_len, const uint8_t* last_stripe,
+                                 uint64_t total, const uint8_t* secret);
+
 struct LongKernel {
   const char* name;
   cpu::Simd level;  // what the CPU must support
   LongHashFn hash;
+  ConsumeBlocksFn consume_blocks;
+  FinishLongFn finish;
 };
 
 // Best first; the scalar kernel runs anywhere and ends the list.
 constexpr LongKernel kLongKernels[] = {
 #if defined(DELTANODE_XXH3_USE_AVX512)
-    {"avx512", cpu::Simd::kAvx512, avx512::hash_long_entry},
+    {"avx512", cpu::Simd::kAvx512, avx512::hash_long_entry,
+     avx512::consume_blocks_entry, avx512::finish_long_entry},
 #endif
 #if defined(DELTANODE_XXH3_USE_AVX2)
-    {"avx2", cpu::Simd::kAvx2, avx2::hash_long_entry},
+    {"avx2", cpu::Simd::kAvx2, avx2::hash_long_entry,
+     avx2::consume_blocks_entry, avx2::finish_long_entry},
 #endif
 #if defined(DELTANODE_XXH3_USE_SSE2)
-    {"sse2", cpu::Simd::kSse2, sse2::hash_long_entry},
+    {"sse2", cpu::Simd::kSse2, sse2::hash_long_entry,
+     sse2::consume_blocks_entry, sse2::finish_long_entry},
 #endif
-    {"scalar", cpu::Simd::kPortable, scalar::hash_long_entry},
+    {"scalar", cpu::Simd::kPortable, scalar::hash_long_entry,
+     scalar::consume_blocks_entry, scalar::finish_long_entry},
 };
 constexpr size_t kLongKernelCount = sizeof kLongKernels / sizeof kLongKernels[0];
 
@@ -668,6 +727,60 @@ Hash128 xxh3_128(const uint8_t* data, size_t length, uint64_t seed) noexcept {
 void xxh3_128_canonical(const uint8_t* data, size_t length, uint8_t out[16],
                         uint64_t seed) noexcept {
   const Hash128 h = xxh3_128(data, length, seed);
+  store_u64_be(out, h.high);
+  store_u64_be(out + 8, h.low);
+}
+
+void Xxh3Stream::reset() noexcept {
+  std::memcpy(acc_, kInitialAccumulators, sizeof acc_);
+  pendingLength_ = 0;
+  total_ = 0;
+}
+
+void Xxh3Stream::update(const uint8_t* data, size_t length) noexcept {
+  total_ += length;
+  if (pendingLength_ + length <= kBlock) {
+    if (length) std::memcpy(pending_ + pendingLength_, data, length);
+    pendingLength_ += length;
+    return;
+  }
+  const LongKernel& kernel = default_long_kernel();
+  if (pendingLength_) {
+    const size_t take = kBlock - pendingLength_;
+    std::memcpy(pending_ + pendingLength_, data, take);
+    data += take;
+    length -= take;
+    kernel.consume_blocks(acc_, pending_, 1, kDefaultSecret);
+    std::memcpy(previous_, pending_ + kBlock - kStripe, kStripe);
+  }
+  // At least one byte remains here: keep up to a block of it pending.
+  const size_t blocks = (length - 1) / kBlock;
+  if (blocks) {
+    kernel.consume_blocks(acc_, data, blocks, kDefaultSecret);
+    std::memcpy(previous_, data + blocks * kBlock - kStripe, kStripe);
+    data += blocks * kBlock;
+    length -= blocks * kBlock;
+  }
+  std::memcpy(pending_, data, length);
+  pendingLength_ = length;
+}
+
+Hash128 Xxh3Stream::digest() const noexcept {
+  if (total_ <= kMidSizeMax) return hash_any(default_long_kernel().hash, pending_, size_t(total_), 0);
+  alignas(64) uint64_t acc[8];
+  std::memcpy(acc, acc_, sizeof acc);
+  uint8_t joined[kStripe];
+  const uint8_t* lastStripe = pending_ + pendingLength_ - kStripe;
+  if (pendingLength_ < kStripe) {
+    std::memcpy(joined, previous_ + pendingLength_, kStripe - pendingLength_);
+    std::memcpy(joined + kStripe - pendingLength_, pending_, pendingLength_);
+    lastStripe = joined;
+  }
+  return default_long_kernel().finish(acc, pending_, pendingLength_, lastStripe, total_, kDefaultSecret);
+}
+
+void Xxh3Stream::canonical(uint8_t out[16]) const noexcept {
+  const Hash128 h = digest();
   store_u64_be(out, h.high);
   store_u64_be(out + 8, h.low);
 }

@@ -31,6 +31,28 @@ Hash128 xxh3_128(const uint8_t* data, size_t length, uint64_t seed = 0) noexcept
 void xxh3_128_canonical(const uint8_t* data, size_t length, uint8_t out[16],
                         uint64_t seed = 0) noexcept;
 
+// Streaming XXH3-128 (seed 0): digest() equals xxh3_128() of everything given to update(), however
+// it was split. Used for whole-file digests, where the input never sits in memory at once.
+class Xxh3Stream {
+ public:
+  Xxh3Stream() noexcept { reset(); }
+  void reset() noexcept;
+  void update(const uint8_t* data, size_t length) noexcept;
+  Hash128 digest() const noexcept;
+  // The 16 bytes `xxhsum -H2` prints, as in xxh3_128_canonical().
+  void canonical(uint8_t out[16]) const noexcept;
+
+ private:
+  static constexpr size_t kBlock = 1024;
+  static constexpr size_t kStripe = 64;
+  alignas(64) uint64_t acc_[8];
+  // The last block is hashed differently, so a block is consumed only once a byte follows it.
+  alignas(64) uint8_t pending_[kBlock];
+  uint8_t previous_[kStripe];  // the end of the last consumed block: the final stripe may reach into it
+  size_t pendingLength_ = 0;
+  uint64_t total_ = 0;
+};
+
 // Name of the long-input (> 240 bytes) kernel chosen at run time for this
 // CPU: "avx512", "avx2", "sse2" or "scalar". The environment variable
 // DELTANODE_SIMD can cap the choice (see cpu_features.h). For diagnostics

@@ -6,7 +6,7 @@
 
 #include "byte_sink.h"
 #include "format.h"
-#include "hash_blake3.h"
+#include "content_digest.h"
 #include "helper_thread.h"
 
 namespace deltanode {
@@ -33,13 +33,14 @@ class OffloadSink final : public ByteSink {
     }
   }
 
-  // Writes out everything and returns the BLAKE3 digest of all bytes written (when hashing).
+  // Chooses the digest; only before the first write.
+  void use_digest(DigestId id) noexcept { digest_ = ContentDigest(id); }
+
+  // Writes out everything and returns the digest of all bytes written (zero when not hashing).
   Digest finish() {
     hand_off();
     settle();
-    Digest digest{};
-    if (hash_) digest_.finalize(digest.data(), kDigestLength);
-    return digest;
+    return hash_ ? digest_.finalize() : Digest{};
   }
 
  private:
@@ -69,7 +70,7 @@ class OffloadSink final : public ByteSink {
   bool inFlight_ = false;
   std::vector<uint8_t> filling_;
   std::vector<uint8_t> flying_;
-  Blake3 digest_;
+  ContentDigest digest_;
 };
 
 }  // namespace deltanode

@@ -30,6 +30,7 @@ SignatureParams resolve_params(const RequestedParams& requested, int64_t basisSi
   params.format = requested.format;
   params.weak = requested.weak;
   params.strong = requested.strong;
+  params.digest = requested.digest;
   if (requested.blockLength == 0) {
     if (basisSize < 0) {
       params.blockLength = kDefaultBlockLengthUnknownSize;

@@ -18,6 +18,7 @@ struct RequestedParams {
   StrongHash strong = StrongHash::Xxh3;
   uint32_t blockLength = 0;  // 0: recommended for the basis size
   int32_t strongLength = 0;  // 0: maximum, -1: minimum safe for the basis size
+  DigestId digest = DigestId::Xxh3;
 };
 
 // Throws EngineError(InvalidArgument) for lengths out of range.

@@ -140,7 +140,7 @@ PatchApplier::Parse PatchApplier::parse_unit(const uint8_t* p, size_t length, si
       if (headerLength < kNativeHeaderLength || headerLength > kMaxHeaderLength) corrupt("bad native delta header length");
       if (length < headerLength) return Parse::NeedMore;
       if (load_u16_le(p + 8) != 0) corrupt("unknown native delta flags");
-      if (p[10] != kDigestBlake3) corrupt("unknown digest id in delta");
+      if (!known_digest(p[10])) corrupt("unknown digest id in delta");
       if (p[11] > 1) corrupt("bad basis flag in delta header");
       for (size_t i : {12, 13, 14, 15, 56, 57, 58, 59, 60, 61, 62, 63})
         if (p[i] != 0) corrupt("reserved delta header bytes are not zero");
@@ -148,6 +148,8 @@ PatchApplier::Parse PatchApplier::parse_unit(const uint8_t* p, size_t length, si
         throw EngineError(ErrorCode::BasisMismatch, "the basis is " + std::to_string(basis_.size()) +
                                                         " bytes but the delta was made for " +
                                                         std::to_string(load_u64_le(p + 16)) + " bytes");
+      digest_ = ContentDigest(DigestId(p[10]));
+      if (hashingSink_) hashingSink_->use_digest(DigestId(p[10]));
       used = headerLength;
       stage_ = Stage::Command;
       return Parse::Ok;
@@ -168,7 +170,7 @@ PatchApplier::Parse PatchApplier::parse_unit(const uint8_t* p, size_t length, si
       if (hashingSink_) {
         actual = hashingSink_->finish();
       } else {
-        digest_.finalize(actual.data(), kDigestLength);
+        actual = digest_.finalize();
       }
       if (load_u64_le(p) != outputLength_)
         throw EngineError(ErrorCode::DigestMismatch, "the patched output has a different length than the delta promised");
@@ -203,7 +205,7 @@ size_t PatchApplier::step(const uint8_t* data, size_t length, bool endOfInput, B
       case Stage::Copy: {
         size_t take = size_t(std::min<uint64_t>({remaining_, outputBudget - produced, kCopyChunk}));
         if (take == 0) return consumed;
-        if (scratch_.size() < take) scratch_.resize(take);
+        scratch_.grow(take);
         basis_.read(copyOffset_, scratch_.data(), take);
         produce(scratch_.data(), take, sink);
         copyOffset_ += take;

@@ -8,6 +8,8 @@
 #include "byte_sink.h"
 #include "format.h"
 #include "hash_blake3.h"
+#include "aligned_buffer.h"
+#include "content_digest.h"
 #include "offload_sink.h"
 
 namespace deltanode {
@@ -77,7 +79,7 @@ class PatchApplier {
   Command parsedCommand_;
   bool hasParsedCommand_ = false;
   std::vector<uint8_t> pending_;  // a command, header or trailer split across calls
-  std::vector<uint8_t> scratch_;
+  AlignedBuffer scratch_;        // copies are read here: aligned reads are faster
   uint64_t remaining_ = 0;        // bytes left in the current literal or copy
   uint64_t copyOffset_ = 0;
   uint64_t previousCopyEnd_ = 0;
@@ -87,7 +89,7 @@ class PatchApplier {
   bool inputLengthKnown_ = false;
   bool wantDigest_ = false;
   OffloadSink* hashingSink_ = nullptr;
-  Blake3 digest_;
+  ContentDigest digest_;
 };
 
 }  // namespace deltanode

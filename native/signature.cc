@@ -37,7 +37,11 @@ void append_block_records(const SignatureParams& params, const uint8_t* data, si
 }
 
 SignatureWriter::SignatureWriter(const SignatureParams& params, ByteSink& sink, bool headerRewritable)
-    : params_(params), sink_(sink), headerRewritable_(headerRewritable), wantDigest_(params.format == Format::Native) {
+    : params_(params),
+      sink_(sink),
+      headerRewritable_(headerRewritable),
+      wantDigest_(params.format == Format::Native),
+      digest_(params.digest) {
   BasisSummary placeholder;
   placeholder.known = headerRewritable;
   auto header = encode_signature_header(params_, &placeholder);
@@ -74,7 +78,8 @@ void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLeng
     }
   };
   const uint64_t position = length_ - allLength;
-  const size_t split = wantDigest_ ? digest_split(position, allLength) : 0;
+  Blake3* blake3 = wantDigest_ ? digest_.blake3() : nullptr;
+  const size_t split = blake3 ? digest_split(position, allLength) : 0;
   Blake3 secondPart = Blake3::startingAtChunk((position + split) / Blake3::kChunkLength);
   helper_->start([&] {
     if (split) {
@@ -84,10 +89,10 @@ void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLeng
     }
     work();
   });
-  if (split) digest_.update(all, split);
+  if (split) blake3->update(all, split);
   work();
   helper_->wait();
-  if (split && !digest_.append(secondPart)) throw std::logic_error("BLAKE3 parts do not join");
+  if (split && !blake3->append(secondPart)) throw std::logic_error("BLAKE3 parts do not join");
   for (size_t i = 0; i < slices; ++i) records_.insert(records_.end(), sliceRecords_[i].begin(), sliceRecords_[i].end());
 }
 
@@ -123,7 +128,7 @@ void SignatureWriter::finish() {
   if (!partialBlock_.empty()) append_block_records(params_, partialBlock_.data(), partialBlock_.size(), records_);
   partialBlock_.clear();
   if (!records_.empty()) sink_.write(records_.data(), records_.size());
-  if (wantDigest_) digest_.finalize(finalDigest_.data(), kDigestLength);
+  if (wantDigest_) finalDigest_ = digest_.finalize();
   finished_ = true;
   if (params_.format == Format::Native && !headerRewritable_) {
     auto trailer = encode_signature_trailer(summary());

@@ -6,7 +6,7 @@
 
 #include "byte_sink.h"
 #include "format.h"
-#include "hash_blake3.h"
+#include "content_digest.h"
 #include "helper_thread.h"
 
 namespace deltanode {
@@ -26,7 +26,8 @@ class SignatureWriter {
   // signature carries its summary in a trailer (stream output).
   SignatureWriter(const SignatureParams& params, ByteSink& sink, bool headerRewritable);
 
-  // With a helper thread, large updates hash the digest there while the blocks are summed on both.
+  // With a helper thread, large updates hash the digest there (BLAKE3: half of it) while the blocks
+  // are summed on both.
   void set_helper(HelperThread* helper) noexcept { helper_ = helper; }
   void update(const uint8_t* data, size_t length);
   void finish();
@@ -46,7 +47,7 @@ class SignatureWriter {
   HelperThread* helper_ = nullptr;
   std::vector<uint8_t> records_;
   std::vector<std::vector<uint8_t>> sliceRecords_;
-  Blake3 digest_;
+  ContentDigest digest_;
   uint64_t length_ = 0;
   Digest finalDigest_{};
 };

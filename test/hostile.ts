@@ -83,6 +83,18 @@ t.test('a native delta refuses the wrong basis', async (t) => {
   await expectPatchFailure(t, dir, delta, 'DELTANODE_ERR_BASIS_MISMATCH', 'other length', basis.subarray(1));
   await t.rejects(patchBuffer(edited, delta), DigestMismatchError);
   await t.rejects(patchBuffer(basis.subarray(1), delta), BasisMismatchError);
+  // Either digest is checked: BLAKE3 deltas refuse the wrong basis too, and a delta that claims
+  // the other algorithm than the one its trailer was made with fails.
+  const blake3Delta = await deltaBuffer(await signatureBuffer(basis, { digest: 'blake3' }), target);
+  t.equal(blake3Delta[10], 1, 'digest id 1 (BLAKE3) in the delta header');
+  t.equal(delta[10], 2, 'digest id 2 (XXH3-128) in the delta header');
+  t.ok((await patchBuffer(basis, blake3Delta)).equals(target));
+  await t.rejects(patchBuffer(edited, blake3Delta), DigestMismatchError);
+  const relabelled = Buffer.from(delta);
+  relabelled[10] = 1;
+  await t.rejects(patchBuffer(basis, relabelled), DigestMismatchError, 'wrong digest algorithm');
+  relabelled[10] = 3;
+  await t.rejects(patchBuffer(basis, relabelled), { code: 'DELTANODE_ERR_CORRUPT_DELTA', message: /digest id/ });
 });
 
 t.test('damaged signatures', async (t) => {
@@ -98,6 +110,9 @@ t.test('damaged signatures', async (t) => {
       const badVersion = Buffer.from(signature);
       badVersion[4] = 9;
       await t.rejects(deltaBuffer(badVersion, target), { code: 'DELTANODE_ERR_BAD_SIGNATURE', message: /version 9/ });
+      const badDigest = Buffer.from(signature);
+      badDigest[13] = 3;
+      await t.rejects(deltaBuffer(badDigest, target), { code: 'DELTANODE_ERR_BAD_SIGNATURE', message: /digest id/ });
     }
     const zeroBlock = Buffer.from(signature);
     if (format === 'librsync') zeroBlock.writeUInt32BE(0, 4);

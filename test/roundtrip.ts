@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import {
-  createDeltaStream, createPatchStream, createSignatureStream, deltaBuffer, deltaFile, patchBuffer, patchFile,
+  createDeltaStream, createPatchStream, createSignatureStream, deltaBuffer, deltaFile, hash, patchBuffer, patchFile,
   signatureBuffer, signatureFile, type SignatureOptions,
 } from '../src/index.js';
 import { editCases } from './fixtures/helpers.js';
@@ -97,28 +97,35 @@ t.test('files: signatureFile, deltaFile, patchFile with progress', async (t) => 
   const newPath = path.join(dir, 'new');
   await fs.writeFile(basisPath, insertion!.basis);
   await fs.writeFile(newPath, insertion!.target);
-  for (const format of ['native', 'librsync'] as const) {
+  const cases = [
+    { name: 'native', format: 'native', digest: 'xxh3' },
+    { name: 'native-blake3', format: 'native', digest: 'blake3' },
+    { name: 'librsync', format: 'librsync', digest: 'xxh3' },
+  ] as const;
+  for (const { name, format, digest } of cases) {
     const progress: number[] = [];
-    const sig = await signatureFile(basisPath, path.join(dir, `${format}.sig`), {
-      format, onProgress: (p) => progress.push(p.bytesDone), progressInterval: 1,
+    const sig = await signatureFile(basisPath, path.join(dir, `${name}.sig`), {
+      format, digest, onProgress: (p) => progress.push(p.bytesDone), progressInterval: 1,
     });
     t.equal(progress.at(-1), insertion!.basis.length, 'final progress reports every byte');
     t.equal(sig.format, format);
     if (format === 'native') {
       t.equal(sig.basis?.length, insertion!.basis.length);
-      t.equal(sig.basis?.digest.length, 32);
+      t.equal(sig.digest, digest);
+      t.ok(sig.basis?.digest.equals(hash(digest === 'xxh3' ? 'xxh3-128' : 'blake3', insertion!.basis)),
+        `the summary holds the ${digest} digest of the basis`);
     } else {
       t.equal(sig.basis, null, 'librsync signatures carry no summary');
     }
-    const delta = await deltaFile(path.join(dir, `${format}.sig`), newPath, path.join(dir, `${format}.delta`));
+    const delta = await deltaFile(path.join(dir, `${name}.sig`), newPath, path.join(dir, `${name}.delta`));
     t.same(delta, { format, newLength: insertion!.target.length });
-    const patched = await patchFile(basisPath, path.join(dir, `${format}.delta`), path.join(dir, `${format}.out`));
+    const patched = await patchFile(basisPath, path.join(dir, `${name}.delta`), path.join(dir, `${name}.out`));
     t.same(patched, { format, outputLength: insertion!.target.length });
-    t.ok((await fs.readFile(path.join(dir, `${format}.out`))).equals(insertion!.target));
+    t.ok((await fs.readFile(path.join(dir, `${name}.out`))).equals(insertion!.target));
     // The file faces and the stream faces produce the same bytes.
     const streamed = await collect(createReadStream(basisPath).pipe(
       createSignatureStream({ format, sizeHint: insertion!.basis.length })));
-    if (format === 'librsync') t.ok(streamed.equals(await fs.readFile(path.join(dir, `${format}.sig`))), 'same signature');
+    if (format === 'librsync') t.ok(streamed.equals(await fs.readFile(path.join(dir, `${name}.sig`))), 'same signature');
   }
   const leftovers = (await fs.readdir(dir)).filter((name) => name.includes('deltanode-tmp'));
   t.same(leftovers, [], 'no temporary files left');

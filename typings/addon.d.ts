@@ -5,6 +5,7 @@
 export type NativeFormatId = 1 | 2; // 1 native, 2 librsync
 export type NativeWeakId = 1 | 2; // 1 rollsum, 2 rabinkarp
 export type NativeStrongId = 1 | 2 | 3; // 1 md4, 2 blake2b, 3 xxh3-128
+export type NativeDigestId = 1 | 2; // 1 blake3, 2 xxh3-128
 
 export interface NativeRequestedParams {
   format: NativeFormatId;
@@ -14,6 +15,7 @@ export interface NativeRequestedParams {
   blockLength: number;
   /** 0: maximum, -1: minimum safe for the basis size. */
   strongLength: number;
+  digest: NativeDigestId;
 }
 
 export interface NativeParams {
@@ -22,6 +24,7 @@ export interface NativeParams {
   strong: NativeStrongId;
   blockLength: number;
   strongLength: number;
+  digest: NativeDigestId;
 }
 
 export interface NativeBasisSummary {

@@ -28,6 +28,7 @@ RequestedParams to_requested_params(const Napi::Object& object) {
   params.strong = StrongHash(object.Get("strong").As<Napi::Number>().Uint32Value());
   params.blockLength = object.Get("blockLength").As<Napi::Number>().Uint32Value();
   params.strongLength = object.Get("strongLength").As<Napi::Number>().Int32Value();
+  params.digest = DigestId(object.Get("digest").As<Napi::Number>().Uint32Value());
   return params;
 }
 
@@ -38,6 +39,7 @@ Napi::Object params_to_js(Napi::Env env, const SignatureParams& params) {
   object.Set("strong", uint32_t(params.strong));
   object.Set("blockLength", params.blockLength);
   object.Set("strongLength", params.strongLength);
+  object.Set("digest", uint32_t(params.digest));
   return object;
 }
 

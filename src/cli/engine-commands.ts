@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { deltaFile, patchFile, signatureFile } from '../engine/files.js';
 import type { FileInput, FileOutput } from '../engine/output.js';
-import type { SignatureFormat, StrongHashName, WeakHashName } from '../engine/params.js';
+import type { DigestName, SignatureFormat, StrongHashName, WeakHashName } from '../engine/params.js';
 import { formatBytes, progressReporter } from './progress.js';
 import { UsageError } from './usage.js';
 
@@ -13,6 +13,7 @@ const options = {
   hash: { type: 'string', short: 'H' },
   rollsum: { type: 'string', short: 'R' },
   format: { type: 'string' },
+  digest: { type: 'string' },
   force: { type: 'boolean', short: 'f' },
   statistics: { type: 'boolean', short: 's' },
   'input-size': { type: 'string', short: 'I' },
@@ -55,6 +56,7 @@ function output(name: string | undefined): FileOutput {
 
 const strongNames: Record<string, StrongHashName> = { blake2: 'blake2', md4: 'md4', xxh3: 'xxh3' };
 const weakNames: Record<string, WeakHashName> = { rabinkarp: 'rabinkarp', rollsum: 'rollsum' };
+const digestNames: Record<string, DigestName> = { xxh3: 'xxh3', blake3: 'blake3' };
 
 export async function runEngineCommand(command: 'signature' | 'delta' | 'patch', argv: readonly string[]): Promise<number> {
   let parsed;
@@ -78,6 +80,8 @@ export async function runEngineCommand(command: 'signature' | 'delta' | 'patch',
       if (values.hash !== undefined && !strongHash) throw new UsageError(`unknown hash ${values.hash}`);
       const weakHash = values.rollsum === undefined ? undefined : weakNames[values.rollsum];
       if (values.rollsum !== undefined && !weakHash) throw new UsageError(`unknown rollsum ${values.rollsum}`);
+      const digest = values.digest === undefined ? undefined : digestNames[values.digest];
+      if (values.digest !== undefined && !digest) throw new UsageError(`unknown digest ${values.digest}`);
       const result = await signatureFile(input(positionals[0]), output(positionals[1]), {
         ...job,
         format: format as SignatureFormat,
@@ -85,6 +89,7 @@ export async function runEngineCommand(command: 'signature' | 'delta' | 'patch',
         strongLength: integer('--sum-size', values['sum-size'], 0),
         ...(strongHash ? { strongHash } : {}),
         ...(weakHash ? { weakHash } : {}),
+        ...(digest ? { digest } : {}),
       });
       statistics = `signature: ${result.format} ${result.weakHash}+${result.strongHash}, block ${result.blockLength}, ` +
         `strong ${result.strongLength}`;

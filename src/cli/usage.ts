@@ -5,7 +5,7 @@ export const HELP = `Usage: deltanode <command> [options] [arguments]
 
 Delta commands (rdiff-compatible arguments; "-" or an omitted file means stdin/stdout):
   deltanode signature [-b N] [-S N] [-H xxh3|blake2|md4] [-R rabinkarp|rollsum]
-                      [--format native|librsync] BASIS [SIG]
+                      [--format native|librsync] [--digest xxh3|blake3] BASIS [SIG]
   deltanode delta SIG NEWFILE [DELTA]
   deltanode patch BASIS DELTA [NEWFILE]
 
@@ -15,6 +15,8 @@ Options:
   -H, --hash=ALG       strong hash: xxh3 (native default), blake2 (librsync default), md4
   -R, --rollsum=ALG    weak rolling sum: rabinkarp (default) or rollsum
       --format=F       native (default) or librsync (rdiff 2.3's files, byte-identical)
+      --digest=ALG     whole-file digest of native signatures and their deltas:
+                       xxh3 (default, XXH3-128) or blake3
   -f, --force          overwrite an existing output file
   -s, --statistics     print sizes, time and throughput to stderr
   -I, -O N             accepted for rdiff compatibility; buffer sizes are chosen internally

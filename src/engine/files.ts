@@ -4,11 +4,11 @@ import { fromNativeError } from '../errors.js';
 import { JobControl, type JobOptions } from './control.js';
 import { nativeAddon } from './native.js';
 import { type FileInput, type FileOutput, type OutputOptions, toNativeRef, withAtomicOutput } from './output.js';
-import { fromNativeParams, formatName, type SignatureFormat, type SignatureOptions, type SignatureParams,
+import { digestLength, fromNativeParams, formatName, type SignatureFormat, type SignatureOptions, type SignatureParams,
   toNativeParams } from './params.js';
 
 export interface SignatureResult extends SignatureParams {
-  /** Length and BLAKE3 digest of the basis; null for the librsync format (it records neither). */
+  /** Length and digest (as `digest` names) of the basis; null for the librsync format (it records neither). */
   basis: { length: number; digest: Buffer } | null;
 }
 
@@ -42,7 +42,12 @@ export async function signatureFile(basis: FileInput, signature: FileOutput,
   const params = toNativeParams(options);
   const result = await nativeJob(signature, options, (ref, control) =>
     nativeAddon().signatureFile(toNativeRef(basis), ref, params, options.fsync === true, control));
-  return { ...fromNativeParams(result.params), basis: result.basis };
+  const used = fromNativeParams(result.params);
+  const summary = result.basis && {
+    length: result.basis.length,
+    digest: result.basis.digest.subarray(0, digestLength[used.digest]),
+  };
+  return { ...used, basis: summary };
 }
 
 /** Writes the delta that turns the basis described by `signature` into `newFile`. */

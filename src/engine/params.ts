@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../errors.js';
 export type SignatureFormat = 'native' | 'librsync';
 export type StrongHashName = 'xxh3' | 'blake2' | 'md4';
 export type WeakHashName = 'rabinkarp' | 'rollsum';
+export type DigestName = 'xxh3' | 'blake3';
 
 export interface SignatureOptions {
   /** `native` (default; carries basis length and digest) or `librsync` (rdiff 2.3's files). */
@@ -17,6 +18,12 @@ export interface SignatureOptions {
   strongHash?: StrongHashName;
   /** Default `rabinkarp`. */
   weakHash?: WeakHashName;
+  /**
+   * Whole-file digest of the native format (the basis's, in the signature; the new file's, in the
+   * delta made from it, which patch verifies). `xxh3` (default, XXH3-128) detects a wrong basis or
+   * damage at memory speed; `blake3` also gives the file's cryptographic digest.
+   */
+  digest?: DigestName;
 }
 
 /** The parameters a signature was made with. */
@@ -26,6 +33,8 @@ export interface SignatureParams {
   strongLength: number;
   strongHash: StrongHashName;
   weakHash: WeakHashName;
+  /** Meaningful for the native format only. */
+  digest: DigestName;
 }
 
 export const MAX_BLOCK_LENGTH = 1 << 28;
@@ -33,6 +42,9 @@ export const MAX_BLOCK_LENGTH = 1 << 28;
 const formats: Record<SignatureFormat, 1 | 2> = { native: 1, librsync: 2 };
 const weakHashes: Record<WeakHashName, 1 | 2> = { rollsum: 1, rabinkarp: 2 };
 const strongHashes: Record<StrongHashName, 1 | 2 | 3> = { md4: 1, blake2: 2, xxh3: 3 };
+const digests: Record<DigestName, 1 | 2> = { blake3: 1, xxh3: 2 };
+/** Bytes of each digest that carry information (XXH3-128 is stored zero-padded to 32). */
+export const digestLength: Record<DigestName, number> = { blake3: 32, xxh3: 16 };
 const maxStrongLength: Record<StrongHashName, number> = { md4: 16, blake2: 32, xxh3: 16 };
 
 function oneOf<T extends string>(name: string, value: unknown, table: Record<T, number>, fallback: T): T {
@@ -45,6 +57,7 @@ export function toNativeParams(options: SignatureOptions = {}): NativeRequestedP
   const format = oneOf<SignatureFormat>('format', options.format, formats, 'native');
   const strongHash = oneOf<StrongHashName>('strongHash', options.strongHash, strongHashes, format === 'native' ? 'xxh3' : 'blake2');
   const weakHash = oneOf<WeakHashName>('weakHash', options.weakHash, weakHashes, 'rabinkarp');
+  const digest = oneOf<DigestName>('digest', options.digest, digests, 'xxh3');
   if (format === 'librsync' && strongHash === 'xxh3') {
     throw new InvalidArgumentError('the librsync format supports the blake2 and md4 strong hashes only');
   }
@@ -64,6 +77,7 @@ export function toNativeParams(options: SignatureOptions = {}): NativeRequestedP
     strong: strongHashes[strongHash],
     blockLength,
     strongLength,
+    digest: digests[digest],
   };
 }
 
@@ -79,6 +93,7 @@ export function fromNativeParams(params: NativeParams): SignatureParams {
     strongLength: params.strongLength,
     strongHash: nameOf(strongHashes, params.strong),
     weakHash: nameOf(weakHashes, params.weak),
+    digest: nameOf(digests, params.digest),
   };
 }
 
