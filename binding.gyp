@@ -19,6 +19,7 @@
         "native/signature_index.cc",
         "native/delta_encoder.cc",
         "native/delta.cc",
+        "native/rolling_scan.cc",
         "native/patch.cc",
         "native/file_io.cc",
         "native/file_jobs.cc",

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "errors.h"
+#include "rolling_scan.h"
 
 namespace deltanode {
 
@@ -17,7 +19,8 @@ DeltaGenerator::DeltaGenerator(const SignatureIndex& index, ByteSink& sink)
     : index_(index),
       encoder_(make_delta_encoder(index.params(), sink, index.summary())),
       wantDigest_(index.params().format == Format::Native),
-      digest_(index.params().digest) {}
+      digest_(index.params().digest),
+      vectorScan_(rabin_karp_scan_available()) {}
 
 uint8_t* DeltaGenerator::input_space(size_t length) {
   // Drop what has been emitted, and place what is kept so that the next read lands 64-byte
@@ -113,10 +116,27 @@ void DeltaGenerator::search(Rolling& sum) {
     const size_t limit = end - n;
     Rolling rolling = sum;
     const SignatureIndex::Prefilter filter = index_.prefilter();
-    do {
-      rolling.rotate(data[p], data[p + n]);
-      ++p;
-    } while (p < limit && !filter.may_contain(rolling.digest()));
+    if constexpr (std::is_same_v<Rolling, RabinKarp>) {
+      if (!outTermsReady_) {
+        rolling.out_terms(outTerms_);  // the window is n bytes long from here on
+        outTermsReady_ = true;
+      }
+      const RabinKarp::OutTerms& out = outTerms_;
+      bool hit = false;
+      if (vectorScan_) {
+        const ScanResult scan = rabin_karp_scan(data, p, limit, n, rolling.digest(), rolling.power(), filter.words,
+                                                filter.wordShift);
+        rolling.resume_at(scan.hash);
+        p = scan.position;
+        hit = scan.hit;
+      }
+      if (!hit && p < limit) p = rolling.roll_until(data, p, limit, n, out, SignatureIndex::RawPrefilter{filter});
+    } else {
+      do {
+        rolling.rotate(data[p], data[p + n]);
+        ++p;
+      } while (p < limit && !filter.may_contain<false>(rolling.digest()));
+    }
     sum = rolling;
     position_ = p;
     checked_ = false;

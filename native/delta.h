@@ -54,6 +54,9 @@ class DeltaGenerator {
   size_t length_ = 0;       // bytes of input held
   RollSum rollSum_;
   RabinKarp rabinKarp_;
+  RabinKarp::OutTerms outTerms_{};
+  bool outTermsReady_ = false;
+  bool vectorScan_;
   uint32_t preferred_ = SignatureIndex::kNoBlock;
   bool finished_ = false;
 };

@@ -14,6 +14,8 @@ namespace deltanode {
 static constexpr size_t kReadChunk = 1 << 20;
 // Rounds shared with a helper thread are longer, so the handoff cost vanishes.
 static constexpr size_t kParallelChunk = 8 << 20;
+// Signing double-buffers, so its pieces are half as long: the same memory in all.
+static constexpr size_t kSignatureChunk = kParallelChunk / 2;
 
 void JobControl::check_cancelled() const {
   if (slots_ && __atomic_load_n(&slots_[kCancel], __ATOMIC_RELAXED) != 0)
@@ -37,15 +39,22 @@ SignatureJobResult sign_file(const FileRef& basisRef, const FileRef& signatureRe
   HelperThread helper;
   writer.set_helper(&helper);
   if (size >= 0) control.set_total(uint64_t(size));
-  AlignedBuffer chunk(kParallelChunk);
+  // Double-buffered: the next piece is read while both threads sign this one.
+  AlignedBuffer chunks[2] = {AlignedBuffer(kSignatureChunk), AlignedBuffer(kSignatureChunk)};
+  unsigned current = 0;
   uint64_t done = 0;
-  for (;;) {
-    control.check_cancelled();
-    size_t n = basis.read_next(chunk.data(), chunk.size());
-    if (n == 0) break;
-    writer.update(chunk.data(), n);
+  control.check_cancelled();
+  size_t n = basis.read_next(chunks[0].data(), kSignatureChunk);
+  while (n > 0) {
+    size_t next = 0;
+    writer.update(chunks[current].data(), n, [&] {
+      control.check_cancelled();
+      next = basis.read_next(chunks[current ^ 1].data(), kSignatureChunk);
+    });
     done += n;
     control.set_done(done);
+    current ^= 1;
+    n = next;
   }
   writer.finish();
   sink.flush();

@@ -1,5 +1,6 @@
 // The two rolling weak checksums of librsync, bit-exact: signatures must match rdiff's.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -105,6 +106,47 @@ class RabinKarp {
   }
   void rotate(uint8_t out, uint8_t in) noexcept {
     hash_ = hash_ * kMultiplier + in - power_ * (out + kMultiplier - 1);
+  }
+
+  uint32_t power() const noexcept { return power_; }
+  // Continues from a window of the same length whose sum was computed elsewhere (the vector scan).
+  void resume_at(uint32_t hash) noexcept { hash_ = hash; }
+
+  // What rotate() subtracts for each leaving byte, for the current window length.
+  using OutTerms = std::array<uint32_t, 256>;
+  void out_terms(OutTerms& terms) const noexcept {
+    for (uint32_t b = 0; b < 256; ++b) terms[b] = power_ * (b + kMultiplier - 1);
+  }
+
+  // Rotates the window of length `n` from `p` towards `limit` (p < limit; the byte at
+  // limit + n - 1 must exist) until `filter.may_contain(digest)` says yes or the window reaches
+  // `limit`; returns the window's new start. Two bytes per step: the multiply chain runs every
+  // other window (h * M^2 + ...) and the window between hangs off it, halving the chain's latency.
+  template <class Filter>
+  size_t roll_until(const uint8_t* data, size_t p, size_t limit, size_t n, const OutTerms& out,
+                    const Filter& filter) noexcept {
+    constexpr uint32_t m = kMultiplier, m2 = kMultiplier * kMultiplier;
+    uint32_t h = hash_;
+    for (; p + 2 <= limit; p += 2) {
+      const uint32_t c0 = data[p + n] - out[data[p]];
+      const uint32_t c1 = data[p + n + 1] - out[data[p + 1]];
+      const uint32_t h1 = h * m + c0;
+      h = h * m2 + (c0 * m + c1);
+      if (filter.may_contain(h1)) {
+        hash_ = h1;
+        return p + 1;
+      }
+      if (filter.may_contain(h)) {
+        hash_ = h;
+        return p + 2;
+      }
+    }
+    if (p < limit) {
+      h = h * m + data[p + n] - out[data[p]];
+      ++p;
+    }
+    hash_ = h;
+    return p;
   }
   void rollout(uint8_t out) noexcept {
     power_ *= kInverse;

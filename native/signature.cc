@@ -64,7 +64,7 @@ static size_t digest_split(uint64_t position, size_t length) {
 // Both threads hash a part of the digest, then take slices of blocks until none are left. Records
 // are written in block order, whoever computed them.
 void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLength, const uint8_t* blocks,
-                                              size_t blocksLength) {
+                                              size_t blocksLength, const std::function<void()>& alongside) {
   const size_t block = params_.blockLength;
   const size_t count = blocksLength / block;
   const size_t slices = count < kSlices ? count : kSlices;
@@ -89,14 +89,23 @@ void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLeng
     }
     work();
   });
-  if (split) blake3->update(all, split);
-  work();
+  try {
+    if (alongside) alongside();
+    if (split) blake3->update(all, split);
+    work();
+  } catch (...) {
+    try {
+      helper_->wait();
+    } catch (...) {  // ours is the error to report
+    }
+    throw;
+  }
   helper_->wait();
   if (split && !blake3->append(secondPart)) throw std::logic_error("BLAKE3 parts do not join");
   for (size_t i = 0; i < slices; ++i) records_.insert(records_.end(), sliceRecords_[i].begin(), sliceRecords_[i].end());
 }
 
-void SignatureWriter::update(const uint8_t* data, size_t length) {
+void SignatureWriter::update(const uint8_t* data, size_t length, const std::function<void()>& alongside) {
   length_ += length;
   const size_t block = params_.blockLength;
   records_.clear();
@@ -114,8 +123,9 @@ void SignatureWriter::update(const uint8_t* data, size_t length) {
   }
   size_t whole = restLength / block * block;
   if (helper_ && length >= kParallelMinimum) {
-    append_records_parallel(data, length, rest, whole);
+    append_records_parallel(data, length, rest, whole, alongside);
   } else {
+    if (alongside) alongside();
     if (wantDigest_) digest_.update(data, length);
     if (whole) append_block_records(params_, rest, whole, records_);
   }

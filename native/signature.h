@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "byte_sink.h"
@@ -29,7 +30,9 @@ class SignatureWriter {
   // With a helper thread, large updates hash the digest there (BLAKE3: half of it) while the blocks
   // are summed on both.
   void set_helper(HelperThread* helper) noexcept { helper_ = helper; }
-  void update(const uint8_t* data, size_t length);
+  // `alongside` (say, reading the next piece of the basis) runs on the calling thread while the
+  // helper starts on this piece; work is shared in slices, so the helper takes more of it meanwhile.
+  void update(const uint8_t* data, size_t length, const std::function<void()>& alongside = nullptr);
   void finish();
 
   BasisSummary summary() const;                // after finish()
@@ -42,7 +45,8 @@ class SignatureWriter {
   bool finished_ = false;
   bool wantDigest_;
   std::vector<uint8_t> partialBlock_;
-  void append_records_parallel(const uint8_t* all, size_t allLength, const uint8_t* blocks, size_t blocksLength);
+  void append_records_parallel(const uint8_t* all, size_t allLength, const uint8_t* blocks, size_t blocksLength,
+                               const std::function<void()>& alongside);
 
   HelperThread* helper_ = nullptr;
   std::vector<uint8_t> records_;

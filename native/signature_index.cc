@@ -54,9 +54,9 @@ void SignatureIndex::build_directory() {
   const uint32_t blocks = indexedBlocks_;
   tableBits_ = 1;
   while (tableBits_ < 31 && (uint64_t(1) << tableBits_) < uint64_t(blocks) * 2) ++tableBits_;
-  // About 1.5% false positives (each costs a bucket lookup), within a few MiB so it stays cached.
-  filterBits_ = std::min(std::max(tableBits_ + 6, 12u), 25u);
-  filter_.assign((size_t(1) << filterBits_) / 64, 0);
+  // 16 to 32 filter bits per indexed sum (see Prefilter), at most 4 MiB.
+  filterBits_ = std::min(std::max(tableBits_ + 4, 12u), 25u);
+  filter_.assign((size_t(1) << filterBits_) / 32, 0);
   bucketStart_.assign((size_t(1) << tableBits_) + 1, 0);
 
   auto bucketOf = [this](uint32_t block) { return uint32_t(mix(weak_[block]) >> (64 - tableBits_)); };
@@ -92,9 +92,11 @@ void SignatureIndex::build_directory() {
   bucketBlocks_ = std::move(kept);
   bucketBlocks_.shrink_to_fit();
   bucketStart_ = std::move(newStart);
+  const bool raw = params_.weak == WeakHash::RabinKarp;
   for (uint32_t b = 0; b < blocks; ++b) {
-    uint64_t h = mix(weak_[b]) >> (64 - filterBits_);
-    filter_[h >> 6] |= uint64_t(1) << (h & 63);
+    const uint32_t key = raw ? filter_key<true>(weak_[b]) : filter_key<false>(weak_[b]);
+    const unsigned wordShift = prefilter().wordShift;
+    filter_[key >> wordShift] |= bit_pair(key, wordShift);
   }
 }
 

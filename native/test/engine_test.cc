@@ -11,6 +11,8 @@
 #include "offload_sink.h"
 #include "errors.h"
 #include "params.h"
+#include "rolling.h"
+#include "rolling_scan.h"
 #include "patch.h"
 #include "signature.h"
 #include "signature_index.h"
@@ -311,7 +313,56 @@ static void test_parallel_paths() {
   }
 }
 
+// The vector scan and the two-step scalar loop stop where a byte-by-byte reference does, with the
+// same sum, for filters from empty to dense and windows from 1 byte up.
+static void test_rolling_scans() {
+  std::mt19937_64 rng(21);
+  Bytes data = random_bytes(rng, 20000);
+  std::fill(data.begin() + 5000, data.begin() + 9000, uint8_t(7));  // a run of one byte
+  const bool vector = rabin_karp_scan_available();
+  std::printf("rolling scans: vector path %s\n", vector ? "on" : "off (not this CPU)");
+  for (unsigned filterBits : {12u, 16u, 20u}) {
+    for (double density : {0.0, 0.0005, 0.01, 0.3}) {
+      std::vector<uint32_t> words((size_t(1) << filterBits) / 32);
+      std::bernoulli_distribution bit(density);
+      for (uint32_t& word : words)
+        for (int b = 0; b < 32; ++b) word |= uint32_t(bit(rng)) << b;
+      const SignatureIndex::Prefilter filter{words.data(), 32 - (filterBits - 5)};
+      for (size_t n : {size_t(1), size_t(7), size_t(64), size_t(1000)}) {
+        const size_t limit = data.size() - n;
+        RabinKarp start;
+        start.update(data.data(), n);
+        RabinKarp::OutTerms out;
+        start.out_terms(out);
+        for (size_t p = 0; p < limit;) {
+          RabinKarp reference = start;
+          size_t q = p;
+          do {
+            reference.rotate(data[q], data[q + n]);
+            ++q;
+          } while (q < limit && !filter.may_contain<true>(reference.digest()));
+          RabinKarp scalar = start;
+          size_t s = scalar.roll_until(data.data(), p, limit, n, out, SignatureIndex::RawPrefilter{filter});
+          CHECK(s == q && scalar.digest() == reference.digest(), "two-step scalar scan matches the reference");
+          if (vector) {
+            RabinKarp fast = start;
+            ScanResult scan = rabin_karp_scan(data.data(), p, limit, n, fast.digest(), fast.power(), filter.words,
+                                              filter.wordShift);
+            fast.resume_at(scan.hash);
+            size_t v = scan.position;
+            if (!scan.hit && v < limit) v = fast.roll_until(data.data(), v, limit, n, out, SignatureIndex::RawPrefilter{filter});
+            CHECK(v == q && fast.digest() == reference.digest(), "vector scan matches the reference");
+          }
+          start = reference;
+          p = q;
+        }
+      }
+    }
+  }
+}
+
 int main() {
+  test_rolling_scans();
   test_varints();
   test_round_trips();
   test_hostile_deltas();
