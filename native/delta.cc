@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <type_traits>
 
 #include "errors.h"
@@ -22,35 +23,69 @@ DeltaGenerator::DeltaGenerator(const SignatureIndex& index, ByteSink& sink)
       digest_(index.params().digest),
       vectorScan_(rabin_karp_scan_available()) {}
 
-uint8_t* DeltaGenerator::input_space(size_t length) {
-  // Drop what has been emitted, and place what is kept so that the next read lands 64-byte
-  // aligned (a misaligned read from the page cache costs up to 6x): the buffer stays a few
-  // blocks long.
+void DeltaGenerator::carry_to(uint8_t* at) {
+  // What is kept: the pending literal (under kLiteralFlush once commit() has flushed) and a
+  // window that could not be completed (under one block).
   const size_t keep = length_ - literalStart_;
-  const size_t base = (kReadAlignment - keep % kReadAlignment) % kReadAlignment;
-  buffer_.grow(std::max(base_ + length_, base + keep + length));
-  if (base != base_ || literalStart_ > 0) {
-    if (keep) std::memmove(buffer_.data() + base, buffer_.data() + base_ + literalStart_, keep);
-    base_ = base;
-    length_ = keep;
-    position_ -= literalStart_;
-    literalStart_ = 0;
-  }
-  return window() + length_;
+  if (keep && at != data_ + literalStart_) std::memmove(at, data_ + literalStart_, keep);
+  data_ = at;
+  length_ = keep;
+  position_ -= literalStart_;
+  literalStart_ = 0;
 }
 
-void DeltaGenerator::commit(size_t length) {
+void DeltaGenerator::update(const uint8_t* data, size_t length) {
+  const size_t keep = length_ - literalStart_;
+  if (buffer_.size() < keep + length) {
+    AlignedBuffer larger(std::max(keep + length, 2 * buffer_.size()));
+    carry_to(larger.data());  // before the old buffer goes: the kept bytes may live in it
+    buffer_ = std::move(larger);
+  } else {
+    carry_to(buffer_.data());
+  }
+  if (length) std::memcpy(data_ + length_, data, length);  // an empty input may have no storage at all
+  commit(length, nullptr);
+}
+
+void DeltaGenerator::feed(const Reader& read, size_t pieceLength, const std::function<void(size_t)>& progress) {
+  // Each piece is read 64-byte aligned (a misaligned read from the page cache costs up to 6x),
+  // after room for what the previous piece leaves over.
+  const size_t room = (kLiteralFlush + index_.params().blockLength + 2 * kReadAlignment) / kReadAlignment * kReadAlignment;
+  for (AlignedBuffer& piece : pieces_) piece.grow(room + pieceLength);
+  auto place_kept = [&](AlignedBuffer& piece) {
+    if (length_ - literalStart_ > room) throw std::logic_error("delta generator kept more than a block and a literal");
+    carry_to(piece.data() + room - (length_ - literalStart_));
+  };
+  unsigned current = 0;
+  place_kept(pieces_[current]);
+  size_t got = read(pieces_[current].data() + room, pieceLength);
+  while (got > 0) {
+    size_t next = 0;
+    uint8_t* nextAt = pieces_[current ^ 1].data() + room;
+    commit(got, [&] { next = read(nextAt, pieceLength); });
+    progress(got);
+    current ^= 1;
+    place_kept(pieces_[current]);
+    got = next;
+  }
+}
+
+void DeltaGenerator::commit(size_t length, const std::function<void()>& alongside) {
   if (finished_) throw EngineError(ErrorCode::InvalidArgument, "delta generator already finished");
-  const uint8_t* added = window() + length_;
-  const bool parallel = wantDigest_ && helper_ && length >= (1 << 20);
-  if (parallel) {
-    helper_->start([this, added, length] { digest_.update(added, length); });
-  } else if (wantDigest_) {
-    digest_.update(added, length);
+  const uint8_t* added = data_ + length_;
+  const bool digestThere = wantDigest_ && helper_ && length >= (1 << 20);
+  if (wantDigest_ && !digestThere) digest_.update(added, length);
+  // The helper hashes this piece and runs `alongside` (reading the next one) while the search
+  // runs here; the search never touches bytes past this piece.
+  const bool helped = helper_ && (digestThere || alongside);
+  if (helped) {
+    helper_->start([&] {
+      if (digestThere) digest_.update(added, length);
+      if (alongside) alongside();
+    });
   }
   length_ += length;
   inputLength_ += length;
-  // The search never moves the buffer, so the helper can read it meanwhile.
   try {
     if (index_.params().weak == WeakHash::RabinKarp) {
       search(rabinKarp_);
@@ -58,28 +93,28 @@ void DeltaGenerator::commit(size_t length) {
       search(rollSum_);
     }
   } catch (...) {
-    if (parallel) helper_->wait();
+    if (helped) {
+      try {
+        helper_->wait();
+      } catch (...) {  // the search's error is the one reported
+      }
+    }
     throw;
   }
-  if (parallel) helper_->wait();
+  if (helped) helper_->wait();
+  if (!helped && alongside) alongside();
   if (position_ - literalStart_ >= kLiteralFlush) emit_literal_until(position_);
 }
 
-void DeltaGenerator::update(const uint8_t* data, size_t length) {
-  uint8_t* space = input_space(length);
-  if (length) std::memcpy(space, data, length);  // an empty buffer may have no storage at all
-  commit(length);
-}
-
 void DeltaGenerator::emit_literal_until(size_t position) {
-  encoder_->literal(window() + literalStart_, position - literalStart_);
+  encoder_->literal(data_ + literalStart_, position - literalStart_);
   literalStart_ = position;
 }
 
 template <class Rolling>
 void DeltaGenerator::search(Rolling& sum) {
   const size_t n = index_.params().blockLength;
-  const uint8_t* data = window();
+  const uint8_t* data = data_;
   const size_t end = length_;
   if (index_.block_count() == 0) {
     position_ = end;
@@ -149,7 +184,7 @@ void DeltaGenerator::match_tail() {
   const uint32_t blocks = index_.block_count();
   if (blocks == 0) return;
   const uint32_t last = blocks - 1;
-  const uint8_t* data = window();
+  const uint8_t* data = data_;
   const size_t end = length_;
   const size_t available = end - literalStart_;
   auto take = [&](size_t length) {

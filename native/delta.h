@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -20,10 +21,11 @@ class DeltaGenerator {
  public:
   DeltaGenerator(const SignatureIndex& index, ByteSink& sink);
   void update(const uint8_t* data, size_t length);
-  // Zero-copy feeding: write up to `length` bytes at the returned pointer, then commit() what
-  // was written. Lets a file job read straight into the search buffer.
-  uint8_t* input_space(size_t length);
-  void commit(size_t length);
+  // Zero-copy feeding from a file: `read(into, max)` fills up to `max` bytes and returns how many
+  // (0 at the end). With a helper thread, the next piece is read there while this one is searched.
+  // `progress` hears the length of every piece searched.
+  using Reader = std::function<size_t(uint8_t* into, size_t max)>;
+  void feed(const Reader& read, size_t pieceLength, const std::function<void(size_t)>& progress);
   void finish();
   uint64_t input_length() const noexcept { return inputLength_; }
   // With a helper thread, large inputs are hashed for the digest there while the search runs here.
@@ -33,6 +35,10 @@ class DeltaGenerator {
   template <class Rolling> void search(Rolling& sum);
   template <class Rolling> void match_tail();
   void emit_literal_until(size_t position);
+  // Searches `length` more bytes written at data_ + length_; runs `alongside` meanwhile.
+  void commit(size_t length, const std::function<void()>& alongside);
+  // Moves the bytes still needed to `at` (which may overlap them) and rebases the positions.
+  void carry_to(uint8_t* at);
 
   const SignatureIndex& index_;
   std::unique_ptr<DeltaEncoder> encoder_;
@@ -41,12 +47,11 @@ class DeltaGenerator {
   ContentDigest digest_;
   uint64_t inputLength_ = 0;
 
-  uint8_t* window() noexcept { return buffer_.data() + base_; }
-
-  // Input lives at buffer_[base_, base_ + length_); within it, [literalStart_, position_) is
-  // pending literal and the search window starts at position_.
+  // Input lives at data_[0, length_): in buffer_ (update) or in one of pieces_ (feed). Within it,
+  // [literalStart_, position_) is pending literal and the search window starts at position_.
+  uint8_t* data_ = nullptr;
   AlignedBuffer buffer_;
-  size_t base_ = 0;
+  AlignedBuffer pieces_[2];
   size_t literalStart_ = 0;
   size_t position_ = 0;
   bool sumValid_ = false;   // the rolling state describes the window at position_

@@ -83,14 +83,17 @@ DeltaJobResult delta_file(const FileRef& signatureRef, const FileRef& newRef, co
   HelperThread helper;
   generator.set_helper(&helper);
   uint64_t done = 0;
-  for (;;) {
-    control.check_cancelled();
-    size_t n = newFile.read_next(generator.input_space(kParallelChunk), kParallelChunk);
-    if (n == 0) break;
-    generator.commit(n);
-    done += n;
-    control.set_done(done);
-  }
+  // Pieces are half the usual length: two are in memory at once.
+  generator.feed(
+      [&](uint8_t* into, size_t max) {
+        control.check_cancelled();
+        return newFile.read_next(into, max);
+      },
+      kParallelChunk / 2,
+      [&](size_t n) {
+        done += n;
+        control.set_done(done);
+      });
   generator.finish();
   finish_output(output, sink, syncOutput);
   return {index.params().format, generator.input_length()};

@@ -14,6 +14,7 @@
 // diffed against without any error; and the delta it gives is well formed: patched onto a basis
 // of the length the signature describes (zeros, since the real one is unknown), it gives output
 // of the new file's length, failing at most with DigestMismatch (native deltas carry a digest).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -95,21 +96,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (params.format == Format::Native && !index.summary().known) fail("native signature without a basis summary");
 
   // Diff the fixed new file, fed in uneven pieces through both feeding interfaces.
+  static const size_t kPieces[] = {1, 37, 500, 3, 4096, 255, 64, 2};
   const Bytes& file = fixed_new_file();
   VectorSink deltaSink;
   try {
     DeltaGenerator generator(index, deltaSink);
-    static const size_t kPieces[] = {1, 37, 500, 3, 4096, 255, 64, 2};
     size_t at = 0, turn = 0;
     while (at < file.size()) {
       size_t n = kPieces[turn % (sizeof kPieces / sizeof kPieces[0])];
       if (n > file.size() - at) n = file.size() - at;
-      if (turn & 1) {
-        std::memcpy(generator.input_space(n), file.data() + at, n);
-        generator.commit(n);
-      } else {
-        generator.update(file.data() + at, n);
-      }
+      generator.update(file.data() + at, n);
       at += n;
       ++turn;
     }
@@ -117,6 +113,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (generator.input_length() != file.size()) fail("generator input length is wrong");
   } catch (const EngineError& error) {
     expect_code(error, {}, "DeltaGenerator on a signature that parsed");
+  }
+  try {
+    VectorSink fedSink;
+    DeltaGenerator fed(index, fedSink);
+    size_t at = 0, turn = 0, searched = 0;
+    fed.feed(
+        [&](uint8_t* into, size_t max) {
+          size_t n = std::min({kPieces[turn++ % (sizeof kPieces / sizeof kPieces[0])], max, file.size() - at});
+          if (n) std::memcpy(into, file.data() + at, n);
+          at += n;
+          return n;
+        },
+        4096, [&](size_t n) { searched += n; });
+    fed.finish();
+    if (fed.input_length() != file.size() || searched != file.size()) fail("fed generator input length is wrong");
+  } catch (const EngineError& error) {
+    expect_code(error, {}, "DeltaGenerator fed on a signature that parsed");
   }
 
   // The delta must be well formed for a basis of the described length.

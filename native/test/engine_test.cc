@@ -310,6 +310,36 @@ static void test_parallel_paths() {
     size_t used = applier.step(expectedDelta.data(), expectedDelta.size(), true, offload, size_t(1) << 40);
     offload.finish();
     CHECK(used == expectedDelta.size() && applier.done() && out.bytes == target, "offloaded patch output");
+
+    // feed(): pieces read into alternating buffers (on the helper when there is one) give the
+    // same delta as update() with the same pieces, and a valid one when reads come up short.
+    for (bool withHelper : {false, true}) {
+      for (size_t piece : {size_t(8) << 20, size_t(1) << 20, size_t(5000)}) {
+        for (bool shortReads : {false, true}) {
+          VectorSink fedSink;
+          DeltaGenerator fed(index, fedSink);
+          HelperThread feedHelper;
+          if (withHelper) fed.set_helper(&feedHelper);
+          size_t at = 0, reads = 0, searched = 0;
+          fed.feed(
+              [&](uint8_t* into, size_t max) {
+                size_t n = std::min(shortReads ? max / (1 + reads++ % 3) : max, target.size() - at);
+                std::memcpy(into, target.data() + at, n);
+                at += n;
+                return n;
+              },
+              piece, [&](size_t n) { searched += n; });
+          fed.finish();
+          CHECK(searched == target.size() && fed.input_length() == target.size(), "feed searched every byte");
+          if (piece == (size_t(8) << 20) && !shortReads) CHECK(fedSink.bytes == expectedDelta, "fed delta equals updated delta");
+          MemoryBasis fedBasis(basis.data(), basis.size());
+          PatchApplier fedApplier(fedBasis);
+          VectorSink fedOut;
+          fedApplier.step(fedSink.bytes.data(), fedSink.bytes.size(), true, fedOut, size_t(1) << 40);
+          CHECK(fedApplier.done() && fedOut.bytes == target, "fed delta patches back to the target");
+        }
+      }
+    }
   }
 }
 
