@@ -5,6 +5,7 @@
 #include "aligned_buffer.h"
 #include "delta.h"
 #include "helper_thread.h"
+#include "offload_sink.h"
 #include "errors.h"
 #include "signature.h"
 #include "signature_index.h"
@@ -79,7 +80,11 @@ DeltaJobResult delta_file(const FileRef& signatureRef, const FileRef& newRef, co
   if (newFile.seekable()) control.set_total(newFile.size());
   OpenFile output(deltaRef, OpenFile::Mode::CreateExclusive);
   FileSink sink(output);
-  DeltaGenerator generator(index, sink);
+  // A second helper writes the delta out (literals make it as large as the new file at worst)
+  // while the first hashes and reads ahead and this thread searches.
+  HelperThread writer;
+  OffloadSink offload(sink, writer, /*hash=*/false, 1 << 20);
+  DeltaGenerator generator(index, offload);
   HelperThread helper;
   generator.set_helper(&helper);
   uint64_t done = 0;
@@ -95,6 +100,7 @@ DeltaJobResult delta_file(const FileRef& signatureRef, const FileRef& newRef, co
         control.set_done(done);
       });
   generator.finish();
+  offload.finish();
   finish_output(output, sink, syncOutput);
   return {index.params().format, generator.input_length()};
 }

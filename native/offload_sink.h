@@ -2,6 +2,7 @@
 // them on to the real sink: producing and hashing output overlap with writing it. Writing into
 // the page cache is the slowest step of a patch, so it alone runs on the helper.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -14,8 +15,9 @@ namespace deltanode {
 
 class OffloadSink final : public ByteSink {
  public:
-  OffloadSink(ByteSink& target, HelperThread& helper, bool hash) : target_(target), helper_(helper), hash_(hash) {
-    filling_.reserve(kBatch);
+  OffloadSink(ByteSink& target, HelperThread& helper, bool hash, size_t batch = 4 << 20)
+      : target_(target), helper_(helper), hash_(hash), batch_(batch) {
+    filling_.reserve(batch_);
   }
   ~OffloadSink() override {
     try {
@@ -26,11 +28,11 @@ class OffloadSink final : public ByteSink {
 
   void write(const uint8_t* data, size_t length) override {
     while (length > 0) {
-      size_t take = kBatch - filling_.size() < length ? kBatch - filling_.size() : length;
+      size_t take = batch_ - filling_.size() < length ? batch_ - filling_.size() : length;
       filling_.insert(filling_.end(), data, data + take);
       data += take;
       length -= take;
-      if (filling_.size() == kBatch) hand_off();
+      if (filling_.size() == batch_) hand_off();
     }
   }
 
@@ -45,8 +47,6 @@ class OffloadSink final : public ByteSink {
   }
 
  private:
-  static constexpr size_t kBatch = 4 << 20;
-
   void hand_off() {
     settle();
     if (filling_.empty()) return;
@@ -66,6 +66,7 @@ class OffloadSink final : public ByteSink {
   ByteSink& target_;
   HelperThread& helper_;
   bool hash_;
+  size_t batch_;
   bool inFlight_ = false;
   std::vector<uint8_t> filling_;
   std::vector<uint8_t> flying_;

@@ -4,10 +4,11 @@
 // Input layout: 6 parameter bytes, then the basis and the target, split where byte 4-5 say:
 //   byte 0: bit 0 librsync format, bit 1 RabinKarp, bits 2-3 strong sum (md4, blake2, xxh3, blake2),
 //           bit 4 short strong sums (else the maximum), bit 5 signature header rewritten in place
-//           (native: the summary in the header, not in a trailer), bit 6 adds 256 to byte 1
-//   byte 1: block length: 1 + (byte 1 + 256 * bit 6 of byte 0) % 300, so 1..300
-//   byte 2: strong length when short (modulo the maximum, plus 1)
+//           (native: the summary in the header, not in a trailer), bit 6 adds 256 to byte 1,
 //           bit 7 zero-length update() calls before every piece (and on a fresh writer/generator)
+//   byte 1: block length: 1 + (byte 1 + 256 * bit 6 of byte 0) % 300, so 1..300
+//   byte 2: strong length when short (modulo the maximum, plus 1); bit 7 picks the BLAKE3 digest
+//           (else XXH3-128) for the native format
 //   byte 3: piece sizes and the patch output budget
 //   bytes 4-5: little-endian split point (modulo the remaining length + 1)
 //
@@ -62,6 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool shortStrong = data[0] & 0x10;
   params.strongLength = shortStrong ? 1 + data[2] % maxStrong : maxStrong;
   params.blockLength = 1 + (data[1] + ((data[0] >> 6) & 1) * 256u) % 300;  // 1..300
+  params.digest = (data[2] & 0x80) ? DigestId::Blake3 : DigestId::Xxh3;
   const bool rewritable = data[0] & 0x20;
   const bool empties = data[0] & 0x80;
 
