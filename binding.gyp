@@ -23,6 +23,7 @@
         "native/patch.cc",
         "native/file_io.cc",
         "native/file_jobs.cc",
+        "native/hash_file.cc",
         "native/binding/common.cc",
         "native/binding/file_jobs.cc",
         "native/binding/engines.cc",

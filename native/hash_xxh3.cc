@@ -565,79 +565,48 @@ DELTANODE_XXH3_INLINE uint64_t merge_accumulators(const uint64_t* acc,
 using LongHashFn = Hash128 (*)(const uint8_t* p, size_t len,
                                const uint8_t* secret);
 
+// The entry points the kernel table holds, one set per instruction set.
+#define DELTANODE_XXH3_ENTRIES(TARGET, KERNEL)                                \
+  DELTANODE_XXH3_LONG_DRIVER(TARGET)                                          \
+  TARGET Hash128 hash_long_entry(const uint8_t* p, size_t len,                \
+                                 const uint8_t* secret) {                     \
+    return hash_long<KERNEL>(p, len, secret);                                 \
+  }                                                                           \
+  TARGET void consume_blocks_entry(uint64_t* acc, const uint8_t* p,           \
+                                   size_t blocks, const uint8_t* secret) {    \
+    consume_blocks<KERNEL>(acc, p, blocks, secret);                           \
+  }                                                                           \
+  TARGET Hash128 finish_long_entry(uint64_t* acc, const uint8_t* tail,        \
+                                   size_t tail_len,                           \
+                                   const uint8_t* last_stripe,                \
+                                   uint64_t total, const uint8_t* secret) {   \
+    return finish_long<KERNEL>(acc, tail, tail_len, last_stripe, total,       \
+                               secret);                                       \
+  }
+
 namespace scalar {
-DELTANODE_XXH3_LONG_DRIVER()
-Hash128 hash_long_entry(const uint8_t* p, size_t len, const uint8_t* secret) {
-  return hash_long<ScalarKernel>(p, len, secret);
-}
-void consume_blocks_entry(uint64_t* acc, const uint8_t* p, size_t blocks,
-                          const uint8_t* secret) {
-  consume_blocks<ScalarKernel>(acc, p, blocks, secret);
-}
-Hash128 finish_long_entry(uint64_t* acc, const uint8_t* tail, size_t tail_len,
-                          const uint8_t* last_stripe, uint64_t total,
-                          const uint8_t* secret) {
-  return finish_long<ScalarKernel>(acc, tail, tail_len, last_stripe, total, secret);
-}
+DELTANODE_XXH3_ENTRIES(, ScalarKernel)
 }  // namespace scalar
 
 #if defined(DELTANODE_XXH3_USE_SSE2)
 namespace sse2 {
-DELTANODE_XXH3_LONG_DRIVER(DN_TARGET_SSE2)
-DN_TARGET_SSE2 Hash128 hash_long_entry(const uint8_t* p, size_t len,
-                                       const uint8_t* secret) {
-  return hash_long<Sse2Kernel>(p, len, secret);
-}
-DN_TARGET_SSE2 void consume_blocks_entry(uint64_t* acc, const uint8_t* p, size_t blocks,
-                          const uint8_t* secret) {
-  consume_blocks<Sse2Kernel>(acc, p, blocks, secret);
-}
-DN_TARGET_SSE2 Hash128 finish_long_entry(uint64_t* acc, const uint8_t* tail, size_t tail_len,
-                          const uint8_t* last_stripe, uint64_t total,
-                          const uint8_t* secret) {
-  return finish_long<Sse2Kernel>(acc, tail, tail_len, last_stripe, total, secret);
-}
+DELTANODE_XXH3_ENTRIES(DN_TARGET_SSE2, Sse2Kernel)
 }  // namespace sse2
 #endif
 
 #if defined(DELTANODE_XXH3_USE_AVX2)
 namespace avx2 {
-DELTANODE_XXH3_LONG_DRIVER(DN_TARGET_AVX2)
-DN_TARGET_AVX2 Hash128 hash_long_entry(const uint8_t* p, size_t len,
-                                       const uint8_t* secret) {
-  return hash_long<Avx2Kernel>(p, len, secret);
-}
-DN_TARGET_AVX2 void consume_blocks_entry(uint64_t* acc, const uint8_t* p, size_t blocks,
-                          const uint8_t* secret) {
-  consume_blocks<Avx2Kernel>(acc, p, blocks, secret);
-}
-DN_TARGET_AVX2 Hash128 finish_long_entry(uint64_t* acc, const uint8_t* tail, size_t tail_len,
-                          const uint8_t* last_stripe, uint64_t total,
-                          const uint8_t* secret) {
-  return finish_long<Avx2Kernel>(acc, tail, tail_len, last_stripe, total, secret);
-}
+DELTANODE_XXH3_ENTRIES(DN_TARGET_AVX2, Avx2Kernel)
 }  // namespace avx2
 #endif
 
 #if defined(DELTANODE_XXH3_USE_AVX512)
 namespace avx512 {
-DELTANODE_XXH3_LONG_DRIVER(DN_TARGET_AVX512)
-DN_TARGET_AVX512 Hash128 hash_long_entry(const uint8_t* p, size_t len,
-                                         const uint8_t* secret) {
-  return hash_long<Avx512Kernel>(p, len, secret);
-}
-DN_TARGET_AVX512 void consume_blocks_entry(uint64_t* acc, const uint8_t* p, size_t blocks,
-                          const uint8_t* secret) {
-  consume_blocks<Avx512Kernel>(acc, p, blocks, secret);
-}
-DN_TARGET_AVX512 Hash128 finish_long_entry(uint64_t* acc, const uint8_t* tail, size_t tail_len,
-                          const uint8_t* last_stripe, uint64_t total,
-                          const uint8_t* secret) {
-  return finish_long<Avx512Kernel>(acc, tail, tail_len, last_stripe, total, secret);
-}
+DELTANODE_XXH3_ENTRIES(DN_TARGET_AVX512, Avx512Kernel)
 }  // namespace avx512
 #endif
 
+#undef DELTANODE_XXH3_ENTRIES
 #undef DELTANODE_XXH3_LONG_DRIVER
 
 using ConsumeBlocksFn = void (*)(uint64_t* acc, const uint8_t* p, size_t blocks,

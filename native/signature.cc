@@ -53,14 +53,6 @@ SignatureWriter::SignatureWriter(const SignatureParams& params, ByteSink& sink, 
 static constexpr size_t kParallelMinimum = 1 << 20;
 static constexpr size_t kSlices = 16;
 
-// The digest splits in two when the input allows BLAKE3 subtrees to be hashed apart: the second
-// part must start at a multiple of a power of two no smaller than itself.
-static size_t digest_split(uint64_t position, size_t length) {
-  size_t split = Blake3::kChunkLength;
-  while (split < (length + 1) / 2) split <<= 1;
-  return split < length && position % split == 0 ? split : 0;
-}
-
 // Both threads hash a part of the digest, then take slices of blocks until none are left. Records
 // are written in block order, whoever computed them.
 void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLength, const uint8_t* blocks,
@@ -79,7 +71,7 @@ void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLeng
   };
   const uint64_t position = length_ - allLength;
   Blake3* blake3 = wantDigest_ ? digest_.blake3() : nullptr;
-  const size_t split = blake3 ? digest_split(position, allLength) : 0;
+  const size_t split = blake3 ? ContentDigest::blake3_split(position, allLength) : 0;
   Blake3 secondPart = Blake3::startingAtChunk((position + split) / Blake3::kChunkLength);
   helper_->start([&] {
     if (split) {

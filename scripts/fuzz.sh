@@ -129,7 +129,8 @@ if [[ $mode == corpus ]]; then
   fi
   if node bin/deltanode.js --version >/dev/null 2>&1; then
     i=0
-    for opts in "-b 16 -S 8 -H xxh3" "-b 64 -S -1 -H blake2 -R rollsum" "-b 256 -H md4 -R rabinkarp"; do
+    for opts in "-b 16 -S 8 -H xxh3" "-b 64 -S -1 -H blake2 -R rollsum" "-b 256 -H md4 -R rabinkarp" \
+      "-b 32 -H xxh3 --digest blake3"; do
       tag=$(echo "$opts" | tr -d ' ')
       # shellcheck disable=SC2086
       node bin/deltanode.js signature -f $opts "$data/new_file.bin" "native/fuzz/corpus/fuzz_signature/cli$tag"

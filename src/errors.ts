@@ -12,6 +12,7 @@ export type DeltanodeErrorCode =
   | 'DELTANODE_ERR_IO'
   | 'DELTANODE_ERR_OUT_OF_MEMORY'
   | 'DELTANODE_ERR_NATIVE_LOAD'
+  | 'DELTANODE_ERR_STATE_BUSY'
   | 'DELTANODE_ERR_INTERNAL';
 
 export class DeltanodeError extends Error {
@@ -88,6 +89,14 @@ export class IoError extends DeltanodeError {
     super('DELTANODE_ERR_IO', message, options);
     this.errno = details.errno;
     this.path = details.path;
+  }
+}
+
+/** A node's state folder (its hash cache) is held by another deltanode process. */
+export class StateBusyError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_STATE_BUSY';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_STATE_BUSY', message, options);
   }
 }
 

@@ -1,2 +1,3 @@
 export * from './engine/index.js';
+export * from './node/index.js';
 export * from './errors.js';

@@ -14,6 +14,7 @@ t.test('every error class has its code and name', async (t) => {
     [new api.AbortedError(), 'DELTANODE_ERR_ABORTED'],
     [new api.IoError('x', { errno: 2, path: '/p' }), 'DELTANODE_ERR_IO'],
     [new api.NativeLoadError('x'), 'DELTANODE_ERR_NATIVE_LOAD'],
+    [new api.StateBusyError('x'), 'DELTANODE_ERR_STATE_BUSY'],
     [new api.InternalError('DELTANODE_ERR_INTERNAL', 'x'), 'DELTANODE_ERR_INTERNAL'],
   ];
   for (const [error, code] of cases) {

@@ -55,6 +55,14 @@ export interface NativeDeltaEngine extends NativeEngineHandle {
   readonly basis: NativeBasisSummary | null;
 }
 
+export interface NativeFileIdentity {
+  size: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  inode: bigint;
+  device: bigint;
+}
+
 export interface NativeAddon {
   /** `control` is an ArrayBuffer of 4 u64 slots: [cancel, bytes done, bytes total, unused]. */
   signatureFile(basis: NativeFileRef, signature: NativeFileRef, params: NativeRequestedParams, fsync: boolean,
@@ -63,6 +71,13 @@ export interface NativeAddon {
     control: ArrayBuffer): Promise<{ format: NativeFormatId; newLength: number }>;
   patchFile(basis: NativeFileRef, delta: NativeFileRef, output: NativeFileRef, fsync: boolean,
     control: ArrayBuffer): Promise<{ format: NativeFormatId; outputLength: number }>;
+
+  hashFile(file: NativeFileRef, digest: NativeDigestId, control: ArrayBuffer): Promise<{
+    digest: Buffer;
+    length: number;
+    before: NativeFileIdentity;
+    after: NativeFileIdentity;
+  }>;
 
   createSignatureEngine(params: NativeRequestedParams, sizeHint: number | null): NativeSignatureEngine;
   createDeltaEngine(signature: Buffer): Promise<NativeDeltaEngine>;

@@ -9,6 +9,7 @@
 #include "../errors.h"
 #include "../file_io.h"
 #include "../file_jobs.h"
+#include "../hash_file.h"
 #include "../params.h"
 
 namespace deltanode::binding {

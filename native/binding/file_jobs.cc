@@ -77,6 +77,40 @@ class PatchFileWorker final : public PromiseWorker {
   PatchJobResult result_;
 };
 
+Napi::Object identity_to_js(Napi::Env env, const FileIdentity& identity) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("size", Napi::Number::New(env, double(identity.size)));
+  object.Set("mtimeNs", Napi::BigInt::New(env, identity.mtimeNs));
+  object.Set("ctimeNs", Napi::BigInt::New(env, identity.ctimeNs));
+  object.Set("inode", Napi::BigInt::New(env, identity.inode));
+  object.Set("device", Napi::BigInt::New(env, identity.device));
+  return object;
+}
+
+class HashFileWorker final : public PromiseWorker {
+ public:
+  HashFileWorker(const Napi::CallbackInfo& info)
+      : PromiseWorker(info.Env()),
+        file_(to_file_ref(info[0])),
+        digest_(DigestId(info[1].As<Napi::Number>().Uint32Value())),
+        control_(info[2]) {}
+
+ private:
+  void run() override { result_ = hash_file(file_, digest_, control_.control()); }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("digest", Napi::Buffer<uint8_t>::Copy(env, result_.digest.data(), result_.digest.size()));
+    object.Set("length", Napi::Number::New(env, double(result_.length)));
+    object.Set("before", identity_to_js(env, result_.before));
+    object.Set("after", identity_to_js(env, result_.after));
+    return object;
+  }
+  FileRef file_;
+  DigestId digest_;
+  ControlBuffer control_;
+  HashFileResult result_;
+};
+
 template <class Worker>
 Napi::Value start(const Napi::CallbackInfo& info) {
   auto* worker = new Worker(info);
@@ -91,6 +125,7 @@ void init_file_jobs(Napi::Env env, Napi::Object exports) {
   exports.Set("signatureFile", Napi::Function::New(env, start<SignatureFileWorker>, "signatureFile"));
   exports.Set("deltaFile", Napi::Function::New(env, start<DeltaFileWorker>, "deltaFile"));
   exports.Set("patchFile", Napi::Function::New(env, start<PatchFileWorker>, "patchFile"));
+  exports.Set("hashFile", Napi::Function::New(env, start<HashFileWorker>, "hashFile"));
 }
 
 }  // namespace deltanode::binding

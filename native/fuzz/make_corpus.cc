@@ -70,7 +70,8 @@ static const char* strong_name(StrongHash h) { return h == StrongHash::Md4 ? "md
 static std::string describe(const SignatureParams& p) {
   return std::string(p.format == Format::Native ? "native" : "rs") + "-b" + std::to_string(p.blockLength) + "-S" +
          std::to_string(p.strongLength) + "-" + strong_name(p.strong) + "-" +
-         (p.weak == WeakHash::RollSum ? "rollsum" : "rk");
+         (p.weak == WeakHash::RollSum ? "rollsum" : "rk") +
+         (p.format == Format::Native && p.digest == DigestId::Blake3 ? "-blake3" : "");
 }
 
 int main(int argc, char** argv) {
@@ -108,19 +109,20 @@ int main(int argc, char** argv) {
     StrongHash strong;
     uint32_t block;
     int32_t strongLength;  // 0 max, -1 min
+    DigestId digest;
   };
   const Combo combos[] = {
-      {Format::Native, WeakHash::RabinKarp, StrongHash::Xxh3, 256, 0},
-      {Format::Native, WeakHash::RollSum, StrongHash::Md4, 64, -1},
-      {Format::Native, WeakHash::RabinKarp, StrongHash::Blake2b, 16, 8},
-      {Format::Librsync, WeakHash::RabinKarp, StrongHash::Blake2b, 256, 0},
-      {Format::Librsync, WeakHash::RollSum, StrongHash::Md4, 64, -1},
-      {Format::Librsync, WeakHash::RollSum, StrongHash::Blake2b, 16, 8},
+      {Format::Native, WeakHash::RabinKarp, StrongHash::Xxh3, 256, 0, DigestId::Xxh3},
+      {Format::Native, WeakHash::RollSum, StrongHash::Md4, 64, -1, DigestId::Blake3},
+      {Format::Native, WeakHash::RabinKarp, StrongHash::Blake2b, 16, 8, DigestId::Xxh3},
+      {Format::Librsync, WeakHash::RabinKarp, StrongHash::Blake2b, 256, 0, DigestId::Xxh3},
+      {Format::Librsync, WeakHash::RollSum, StrongHash::Md4, 64, -1, DigestId::Xxh3},
+      {Format::Librsync, WeakHash::RollSum, StrongHash::Blake2b, 16, 8, DigestId::Xxh3},
   };
 
   int seedByte = 0;
   for (const Combo& c : combos) {
-    RequestedParams requested{c.format, c.weak, c.strong, c.block, c.strongLength};
+    RequestedParams requested{c.format, c.weak, c.strong, c.block, c.strongLength, c.digest};
     SignatureParams params = resolve_params(requested, int64_t(basis.size()));
     const std::string name = describe(params);
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { DeltanodeError } from '../errors.js';
 import { runEngineCommand } from './engine-commands.js';
+import { runNodeCommand } from './node-commands.js';
 import { HELP, UsageError } from './usage.js';
 
 const INPUT_ERRORS = new Set([
@@ -22,6 +23,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'delta':
       case 'patch':
         return await runEngineCommand(command, rest);
+      case 'inventory':
+      case 'compare':
+        return await runNodeCommand(command, rest);
       case undefined:
       case '-h':
       case '--help':

@@ -9,6 +9,11 @@ Delta commands (rdiff-compatible arguments; "-" or an omitted file means stdin/s
   deltanode delta SIG NEWFILE [DELTA]
   deltanode patch BASIS DELTA [NEWFILE]
 
+Node commands (a NODE is a folder, or name=path[,path...] for several sources):
+  deltanode inventory [--hash quick|full|none] [--json] [--state DIR] SOURCE...
+  deltanode compare [--hash quick|full|none] [--json] [--state DIR] NODE NODE [NODE...]
+      compare exits 0 when every node holds the same tree, 1 otherwise
+
 Options:
   -b, --block-size=N   block length, 0 (default) for the recommended size
   -S, --sum-size=N     strong sum bytes, 0 (default) for the maximum, -1 for the minimum safe

@@ -3,8 +3,10 @@ export type { SignatureResult, DeltaResult, PatchResult, FileJobOptions } from '
 export { createSignatureStream, createDeltaStream, createPatchStream, EngineStream, SignatureStream } from './streams.js';
 export type { EngineStreamOptions } from './streams.js';
 export { signatureBuffer, deltaBuffer, patchBuffer } from './buffers.js';
-export type { SignatureOptions, SignatureParams, SignatureFormat, StrongHashName, WeakHashName } from './params.js';
+export type { SignatureOptions, SignatureParams, SignatureFormat, StrongHashName, WeakHashName, DigestName } from './params.js';
 export type { Progress, JobOptions } from './control.js';
 export type { FileInput, FileOutput, OutputOptions } from './output.js';
 export { hash } from './hash.js';
+export { hashFile } from './hash-file.js';
+export type { HashFileResult, HashFileOptions, FileIdentity } from './hash-file.js';
 export type { HashAlgorithm } from './hash.js';

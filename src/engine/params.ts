@@ -81,6 +81,10 @@ export function toNativeParams(options: SignatureOptions = {}): NativeRequestedP
   };
 }
 
+export function toNativeDigest(digest: unknown): 1 | 2 {
+  return digests[oneOf<DigestName>('digest', digest, digests, 'xxh3')];
+}
+
 function nameOf<T extends string>(table: Record<T, number>, id: number): T {
   const entry = Object.entries(table).find(([, value]) => value === id);
   return entry![0] as T;
