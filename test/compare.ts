@@ -4,6 +4,8 @@ import t from 'tap';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { compareInventories, emptySummary, type ComparisonRow } from '../src/node/compare.js';
+import { hash } from '../src/index.js';
+import { ContentMatcher } from '../src/node/content-matcher.js';
 import { LocalDataNode } from '../src/node/local-node.js';
 import { comparePaths } from '../src/node/paths.js';
 
@@ -90,4 +92,24 @@ t.test('an unreadable entry makes its row an error', async (t) => {
     out.push(row);
   }
   t.same(out.map((row) => [row.path, row.status]), [['x', 'error'], ['y', 'missing']]);
+});
+
+t.test('the same content under another path is a move or duplicate candidate', async (t) => {
+  const nodes = await nodesFor(t.testdir(), [
+    { 'old-name': 'payload', dup1: 'twice', same: 's' },
+    { 'new-name': 'payload', dup2: 'twice', same: 's', 'other-new': 'unrelated' },
+    { 'old-name': 'payload', same: 's' },
+  ]);
+  t.teardown(() => Promise.all(nodes.map((node) => node.close())));
+  const matcher = new ContentMatcher();
+  t.teardown(() => matcher.close());
+  for await (const row of compareInventories(nodes.map((node) => node.inventory()))) matcher.add(row);
+  const candidates = [...matcher.candidates()];
+  const payload = hash('blake3', Buffer.from('payload')).toString('hex');
+  const twice = hash('blake3', Buffer.from('twice')).toString('hex');
+  t.same(candidates.map((c) => c.digest).sort(), [payload, twice].sort());
+  const moved = candidates.find((c) => c.digest === payload)!;
+  t.same(moved.places, [{ path: 'data/new-name', nodes: [1] }, { path: 'data/old-name', nodes: [0, 2] }]);
+  t.equal(moved.size, 7);
+  t.same(candidates.find((c) => c.digest === twice)!.places.map((p) => p.path), ['data/dup1', 'data/dup2']);
 });

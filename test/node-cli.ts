@@ -30,7 +30,8 @@ t.test('inventory lists entries with digests; --json is one document', async (t)
 });
 
 t.test('compare exits 0 for identical trees and 1 otherwise', async (t) => {
-  const dir = t.testdir({ a: { f: '1', g: { h: '2' } }, b: { f: '1', g: { h: '2' } }, c: { f: 'changed', g: { h: '2' }, extra: 'e' }, state: {} });
+  const dir = t.testdir({ a: { f: '1', g: { h: '2' } }, b: { f: '1', g: { h: '2' } },
+    c: { f: 'changed', g: { h: '2' }, extra: 'e', moved: '1' }, state: {} });
   const state = path.join(dir, 'state');
   const same = await deltanode(['compare', '--state', state, path.join(dir, 'a'), path.join(dir, 'b')]);
   t.equal(same.code, 0, same.stderr.toString());
@@ -40,14 +41,18 @@ t.test('compare exits 0 for identical trees and 1 otherwise', async (t) => {
   const lines = differ.stdout.toString();
   t.match(lines, /different\s+\[node1 node2\] \[node3\]\s+f\n/);
   t.match(lines, /missing\s+\[node3\] -\(node1 node2\)\s+extra\n/);
+  t.match(lines, /same content  f \[node1 node2\] = moved \[node3\]  \(1 B: move or duplicate\)\n/,
+    "node3 has node1's f under another name");
   const json = await deltanode(['compare', '--json', '--state', state, `x=${path.join(dir, 'a')}`, `y=${path.join(dir, 'c')}`]);
   t.equal(json.code, 1);
   const document = JSON.parse(json.stdout.toString()) as { nodes: string[]; rows: Array<{ path: string; status: string }>; summary: { rows: number } };
   t.same(document.nodes, ['x', 'y']);
   t.same(document.rows.map((row) => [row.path, row.status]), [
     ['a', 'missing'], ['a/f', 'missing'], ['a/g', 'missing'], ['a/g/h', 'missing'],
-    ['c', 'missing'], ['c/extra', 'missing'], ['c/f', 'missing'], ['c/g', 'missing'], ['c/g/h', 'missing'],
+    ['c', 'missing'], ['c/extra', 'missing'], ['c/f', 'missing'], ['c/g', 'missing'], ['c/g/h', 'missing'], ['c/moved', 'missing'],
   ], 'named nodes use the folder names as aliases');
+  const renamed = await deltanode(['compare', '--state', state, path.join(dir, 'b'), path.join(dir, 'c')]);
+  t.match(renamed.stdout.toString(), /same content  f \[node1\] = moved \[node2\]  \(1 B: move or duplicate\)/);
   t.equal((await deltanode(['compare', path.join(dir, 'a')])).code, 2, 'one node is a usage error');
   t.equal((await deltanode(['compare', '--bogus', path.join(dir, 'a'), path.join(dir, 'b')])).code, 2);
   t.equal((await deltanode(['compare', 'x=', path.join(dir, 'b')])).code, 2, 'a node without folders');

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareInventories, emptySummary, type ComparisonRow, type ComparisonSummary } from '../node/compare.js';
+import { ContentMatcher } from '../node/content-matcher.js';
 import type { SourceSpec } from '../node/data-node.js';
 import type { HashPolicy, InventoryEntry, InventoryProgress } from '../node/inventory.js';
 import { LocalDataNode } from '../node/local-node.js';
@@ -133,11 +134,13 @@ export async function runNodeCommand(command: 'inventory' | 'compare', args: rea
   const shown = (p: string) => (allPlain ? p.slice(PLAIN_ALIAS.length + 1) || '.' : p);
   const summary: ComparisonSummary = emptySummary();
   const progress = progressLine('compare');
+  const matcher = new ContentMatcher();
   try {
     if (values.json) await write(`{"nodes":${JSON.stringify(specs.map((s) => s.name))},"rows":[`);
     let first = true;
     const inventories = nodes.map((node) => node.inventory({ hash, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) }));
     for await (const row of compareInventories(inventories, summary)) {
+      matcher.add(row);
       if (values.json) {
         await write(`${first ? '' : ','}\n${JSON.stringify(jsonRow(row))}`);
       } else if (row.status !== 'identical') {
@@ -145,14 +148,27 @@ export async function runNodeCommand(command: 'inventory' | 'compare', args: rea
       }
       first = false;
     }
-    if (values.json) await write(`\n],"summary":${JSON.stringify(summary)}}\n`);
-    else {
+    const names = specs.map((s) => s.name);
+    if (values.json) {
+      await write('\n],"moves":[');
+      let firstMove = true;
+      for (const candidate of matcher.candidates()) {
+        await write(`${firstMove ? '' : ','}\n${JSON.stringify(candidate)}`);
+        firstMove = false;
+      }
+      await write(`\n],"summary":${JSON.stringify(summary)}}\n`);
+    } else {
+      for (const candidate of matcher.candidates()) {
+        const places = candidate.places.map((place) => `${shown(place.path)} [${place.nodes.map((i) => names[i]).join(' ')}]`);
+        await write(`same content  ${places.join(' = ')}  (${formatBytes(candidate.size)}: move or duplicate)\n`);
+      }
       const parts = Object.entries(summary.byStatus).filter(([, v]) => v.rows > 0)
         .map(([status, v]) => `${status} ${v.rows} (${formatBytes(v.bytes)})`);
       await write(`${summary.rows} paths: ${parts.join(', ')}\n`);
     }
   } finally {
     progress.done();
+    matcher.close();
     await Promise.all(nodes.map((node) => node.close()));
   }
   return summary.byStatus.identical.rows === summary.rows ? 0 : 1;
