@@ -117,6 +117,18 @@ void OpenFile::write_at(uint64_t offset, const uint8_t* data, size_t length) {
   }
 }
 
+FileIdentity OpenFile::identity() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) fail("fstat");
+  FileIdentity identity;
+  identity.size = uint64_t(st.st_size);
+  identity.mtimeNs = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  identity.ctimeNs = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  identity.inode = uint64_t(st.st_ino);
+  identity.device = uint64_t(st.st_dev);
+  return identity;
+}
+
 void OpenFile::sync() {
   if (::fsync(fd_) != 0) fail("fsync");
 }

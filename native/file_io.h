@@ -17,6 +17,20 @@ struct FileRef {
   std::string describe() const { return fd >= 0 ? "fd " + std::to_string(fd) : path; }
 };
 
+// What fstat says about an open file: enough to notice that it changed.
+struct FileIdentity {
+  uint64_t size = 0;
+  int64_t mtimeNs = 0;
+  int64_t ctimeNs = 0;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  bool operator==(const FileIdentity& other) const noexcept {
+    return size == other.size && mtimeNs == other.mtimeNs && ctimeNs == other.ctimeNs && inode == other.inode &&
+           device == other.device;
+  }
+  bool operator!=(const FileIdentity& other) const noexcept { return !(*this == other); }
+};
+
 class OpenFile {
  public:
   enum class Mode { Read, CreateExclusive };
@@ -29,6 +43,7 @@ class OpenFile {
   const std::string& name() const noexcept { return name_; }
   bool seekable() const noexcept { return seekable_; }   // a regular file: pread works, size is known
   uint64_t size() const noexcept { return size_; }
+  FileIdentity identity() const;
 
   // Sequential read of up to `length` bytes; 0 at end of file.
   size_t read_next(uint8_t* out, size_t length);

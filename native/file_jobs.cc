@@ -117,6 +117,7 @@ PatchJobResult patch_file(const FileRef& basisRef, const FileRef& deltaRef, cons
     applier.set_input_length(delta.size());
     control.set_total(delta.size());
   }
+  const FileIdentity basisBefore = basis.identity();
   OpenFile output(outputRef, OpenFile::Mode::CreateExclusive);
   // Holes only in a file this job created: a borrowed descriptor may be in append mode.
   FileSink fileSink(output, /*sparse=*/outputRef.fd < 0);
@@ -141,6 +142,10 @@ PatchJobResult patch_file(const FileRef& basisRef, const FileRef& deltaRef, cons
   }
   sink.finish();  // librsync deltas carry no digest: this only drains the last batch
   finish_output(output, fileSink, syncOutput);
+  // A basis written to meanwhile may have given the output a mix of old and new bytes; a librsync
+  // delta carries no digest that would notice.
+  if (basis.identity() != basisBefore)
+    throw EngineError(ErrorCode::Io, "the basis " + basis.name() + " changed while it was being patched");
   return {applier.format(), applier.output_length()};
 }
 

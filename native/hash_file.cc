@@ -1,9 +1,5 @@
 #include "hash_file.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include "aligned_buffer.h"
@@ -19,23 +15,10 @@ static constexpr size_t kSmallPiece = 1 << 20;
 static constexpr size_t kLargePiece = 8 << 20;
 static constexpr uint64_t kTwoThreadMinimum = 16 << 20;
 
-static FileIdentity identity_of(const OpenFile& file) {
-  struct stat st;
-  if (::fstat(file.fd(), &st) != 0)
-    throw EngineError(ErrorCode::Io, "fstat " + file.name() + ": " + std::strerror(errno), errno);
-  FileIdentity identity;
-  identity.size = uint64_t(st.st_size);
-  identity.mtimeNs = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  identity.ctimeNs = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
-  identity.inode = uint64_t(st.st_ino);
-  identity.device = uint64_t(st.st_dev);
-  return identity;
-}
-
 HashFileResult hash_file(const FileRef& ref, DigestId id, const JobControl& control) {
   OpenFile file(ref, OpenFile::Mode::Read);
   HashFileResult result;
-  result.before = identity_of(file);
+  result.before = file.identity();
   if (file.seekable()) control.set_total(file.size());
   ContentDigest digest(id);
   std::unique_ptr<HelperThread> helper;
@@ -55,7 +38,7 @@ HashFileResult hash_file(const FileRef& ref, DigestId id, const JobControl& cont
     control.set_done(result.length);
   }
   result.digest = digest.finalize();
-  result.after = identity_of(file);
+  result.after = file.identity();
   return result;
 }
 

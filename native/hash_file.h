@@ -10,14 +10,6 @@
 
 namespace deltanode {
 
-struct FileIdentity {
-  uint64_t size = 0;
-  int64_t mtimeNs = 0;
-  int64_t ctimeNs = 0;
-  uint64_t inode = 0;
-  uint64_t device = 0;
-};
-
 struct HashFileResult {
   Digest digest{};
   uint64_t length = 0;  // bytes read

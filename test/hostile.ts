@@ -1,5 +1,6 @@
 // Damaged or crafted signatures and deltas: a typed error, and no output file left behind.
 import t, { type Test } from 'tap';
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
@@ -131,4 +132,25 @@ t.test('damaged signatures', async (t) => {
 t.test('the same file given as delta twice is not a crash', async (t) => {
   const signature = await signatureBuffer(basis);
   await t.rejects(patchBuffer(basis, signature), CorruptDeltaError);
+});
+
+t.test('a basis written to while it is patched fails the patch and leaves no output', async (t) => {
+  const dir = t.testdir();
+  const basisPath = path.join(dir, 'basis');
+  const fifo = path.join(dir, 'delta.fifo');
+  const output = path.join(dir, 'out');
+  await fs.writeFile(basisPath, basis);
+  // librsync deltas carry no digest: only this check would notice.
+  const delta = await deltaBuffer(await signatureBuffer(basis, { format: 'librsync' }), basis);
+  execFileSync('mkfifo', [fifo]);
+  const job = patchFile(basisPath, fifo, output);
+  job.catch(() => undefined);
+  const writer = await fs.open(fifo, 'w');
+  await writer.write(delta.subarray(0, 16));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await fs.utimes(basisPath, new Date(), new Date());  // ctime moves, as with any write
+  await writer.write(delta.subarray(16));
+  await writer.close();
+  await t.rejects(job, { code: 'DELTANODE_ERR_IO', message: /changed while it was being patched/ });
+  t.same((await fs.readdir(dir)).sort(), ['basis', 'delta.fifo'], 'no output, no temporary file');
 });
