@@ -194,5 +194,43 @@ inline Simd selectedSimd() noexcept {
   return level;
 }
 
+// Kernel tables: arrays of structs with a `name` and the `level` they need, best first, the last
+// one portable. Each hash keeps its own table and asks these three questions of it.
+
+// The best kernel of the table that `level` allows.
+template <class Kernel, size_t N>
+const Kernel& bestKernel(const Kernel (&kernels)[N], Simd level) noexcept {
+  for (const Kernel& k : kernels) {
+    if (k.level <= level) return k;
+  }
+  return kernels[N - 1];
+}
+
+// The kernel called `name` if this CPU can run it (DELTANODE_SIMD aside), else null.
+template <class Kernel, size_t N>
+const Kernel* supportedKernelNamed(const Kernel (&kernels)[N], const char* name) noexcept {
+  if (name == nullptr) return nullptr;
+  for (const Kernel& k : kernels) {
+    if (std::strcmp(k.name, name) == 0) return k.level <= supportedSimd() ? &k : nullptr;
+  }
+  return nullptr;
+}
+
+// The names of the kernels this CPU can run, best first, then a null pointer. Built once per table.
+template <class Kernel, size_t N>
+const char* const* supportedKernelNames(const Kernel (&kernels)[N]) noexcept {
+  struct Names {
+    const char* list[N + 1] = {};
+    explicit Names(const Kernel (&table)[N]) noexcept {
+      size_t n = 0;
+      for (const Kernel& k : table) {
+        if (k.level <= supportedSimd()) list[n++] = k.name;
+      }
+    }
+  };
+  static const Names names(kernels);
+  return names.list;
+}
+
 }  // namespace cpu
 }  // namespace deltanode

@@ -165,7 +165,9 @@ void DeltaGenerator::search(Rolling& sum) {
         p = scan.position;
         hit = scan.hit;
       }
-      if (!hit && p < limit) p = rolling.roll_until(data, p, limit, n, out, SignatureIndex::RawPrefilter{filter});
+      if (!hit && p < limit) {
+        p = rolling.roll_until(data, p, limit, n, out, [&filter](uint32_t weak) { return filter.may_contain<true>(weak); });
+      }
     } else {
       do {
         rolling.rotate(data[p], data[p + n]);

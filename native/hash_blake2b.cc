@@ -60,6 +60,22 @@ using CompressBlocksFn = void (*)(uint64_t h[8], const uint8_t* blocks,
                                   uint64_t increment,
                                   uint64_t lastMask) noexcept;
 
+// The message schedule of all twelve rounds: SIGMA rows 0..9, then rows 0 and 1 again. Each
+// kernel defines DN_B2_ROUND for its own registers before using this.
+#define DN_B2_TWELVE_ROUNDS                                              \
+  DN_B2_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);     \
+  DN_B2_ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3);     \
+  DN_B2_ROUND(11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4);     \
+  DN_B2_ROUND(7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8);     \
+  DN_B2_ROUND(9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13);     \
+  DN_B2_ROUND(2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9);     \
+  DN_B2_ROUND(12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11);     \
+  DN_B2_ROUND(13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10);     \
+  DN_B2_ROUND(6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5);     \
+  DN_B2_ROUND(10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0);     \
+  DN_B2_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);     \
+  DN_B2_ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3)
+
 // --------------------------------------------------------------------------
 // Portable version.
 
@@ -107,19 +123,7 @@ DN_B2_INLINE void compressPortable(uint64_t h[8], const uint8_t* block,
   uint64_t v12 = kIv[4] ^ t0, v13 = kIv[5] ^ t1;
   uint64_t v14 = kIv[6] ^ lastMask, v15 = kIv[7];
 
-  // SIGMA rows 0..9, then rows 0 and 1 again for rounds 10 and 11.
-  DN_B2_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  DN_B2_ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3);
-  DN_B2_ROUND(11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4);
-  DN_B2_ROUND(7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8);
-  DN_B2_ROUND(9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13);
-  DN_B2_ROUND(2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9);
-  DN_B2_ROUND(12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11);
-  DN_B2_ROUND(13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10);
-  DN_B2_ROUND(6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5);
-  DN_B2_ROUND(10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0);
-  DN_B2_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  DN_B2_ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3);
+  DN_B2_TWELVE_ROUNDS;
 
   h[0] ^= v0 ^ v8;  h[1] ^= v1 ^ v9;  h[2] ^= v2 ^ v10; h[3] ^= v3 ^ v11;
   h[4] ^= v4 ^ v12; h[5] ^= v5 ^ v13; h[6] ^= v6 ^ v14; h[7] ^= v7 ^ v15;
@@ -233,19 +237,7 @@ DN_TARGET_AVX2 DN_B2_INLINE void compress(uint64_t h[8], const uint8_t* block,
                         static_cast<long long>(t1),
                         static_cast<long long>(t0)));
 
-  // SIGMA rows 0..9, then rows 0 and 1 again for rounds 10 and 11.
-  DN_B2_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  DN_B2_ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3);
-  DN_B2_ROUND(11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4);
-  DN_B2_ROUND(7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8);
-  DN_B2_ROUND(9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13);
-  DN_B2_ROUND(2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9);
-  DN_B2_ROUND(12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11);
-  DN_B2_ROUND(13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10);
-  DN_B2_ROUND(6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5);
-  DN_B2_ROUND(10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0);
-  DN_B2_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  DN_B2_ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3);
+  DN_B2_TWELVE_ROUNDS;
 
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(h),
                       _mm256_xor_si256(h0, _mm256_xor_si256(a, c)));
@@ -270,6 +262,8 @@ DN_TARGET_AVX2 void compressBlocks(uint64_t h[8], const uint8_t* blocks,
 
 #endif  // DN_B2_AVX2
 
+#undef DN_B2_TWELVE_ROUNDS
+
 // --------------------------------------------------------------------------
 // Choice of compression function.
 
@@ -286,18 +280,11 @@ constexpr Kernel kKernels[] = {
 #endif
     {"portable", cpu::Simd::kPortable, compressBlocksPortable},
 };
-constexpr size_t kKernelCount = sizeof kKernels / sizeof kKernels[0];
 
 // Chosen on first use, then fixed for the life of the process.
 const Kernel& defaultKernel() noexcept {
-  static const Kernel* const kernel = [] {
-    const cpu::Simd level = cpu::selectedSimd();
-    for (const Kernel& k : kKernels) {
-      if (k.level <= level) return &k;
-    }
-    return &kKernels[kKernelCount - 1];
-  }();
-  return *kernel;
+  static const Kernel& kernel = cpu::bestKernel(kKernels, cpu::selectedSimd());
+  return kernel;
 }
 
 inline void writeDigest(const uint64_t h[8], uint8_t* out,
@@ -335,33 +322,15 @@ void blake2b(const uint8_t* data, size_t length, uint8_t* out,
 
 const char* blake2bBackend() noexcept { return defaultKernel().name; }
 
-const char* const* blake2bBackends() noexcept {
-  // Filled once; kKernelCount + 1 leaves room for the terminating null.
-  struct Names {
-    const char* list[kKernelCount + 1] = {};
-    Names() noexcept {
-      size_t n = 0;
-      for (const Kernel& k : kKernels) {
-        if (k.level <= cpu::supportedSimd()) list[n++] = k.name;
-      }
-    }
-  };
-  static const Names names;
-  return names.list;
-}
+const char* const* blake2bBackends() noexcept { return cpu::supportedKernelNames(kKernels); }
 
 bool blake2bWithBackend(const char* backend, const uint8_t* data,
                         size_t length, uint8_t* out,
                         size_t outLength) noexcept {
-  if (backend == nullptr) return false;
-  for (const Kernel& k : kKernels) {
-    if (std::strcmp(k.name, backend) == 0) {
-      if (k.level > cpu::supportedSimd()) return false;
-      oneShot(k.compressBlocks, data, length, out, outLength);
-      return true;
-    }
-  }
-  return false;
+  const Kernel* kernel = cpu::supportedKernelNamed(kKernels, backend);
+  if (kernel == nullptr) return false;
+  oneShot(kernel->compressBlocks, data, length, out, outLength);
+  return true;
 }
 
 Blake2b::Blake2b(size_t outLength) noexcept : outLen_(clampOut(outLength)) {

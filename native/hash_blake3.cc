@@ -575,19 +575,10 @@ constexpr Kernel kKernels[] = {
 #endif
     {"portable", cpu::Simd::kPortable, portable::hashMany},
 };
-constexpr size_t kKernelCount = sizeof kKernels / sizeof kKernels[0];
-
-const Kernel* bestKernelUpTo(cpu::Simd level) noexcept {
-  for (const Kernel& k : kKernels) {
-    if (k.level <= level) return &k;
-  }
-  return &kKernels[kKernelCount - 1];
-}
 
 // Chosen on first use, then fixed for the life of the process.
 const Kernel* defaultKernel() noexcept {
-  static const Kernel* const kernel =
-      bestKernelUpTo(cpu::selectedSimd());
+  static const Kernel* const kernel = &cpu::bestKernel(kKernels, cpu::selectedSimd());
   return kernel;
 }
 
@@ -911,34 +902,16 @@ void blake3(const uint8_t* data, size_t length, uint8_t out[32]) noexcept {
 }
 
 bool Blake3::selectSimdPath(const char* path) noexcept {
-  if (path == nullptr) return false;
-  for (const Kernel& k : kKernels) {
-    if (std::strcmp(k.name, path) == 0) {
-      if (k.level > cpu::supportedSimd()) return false;
-      kernel_ = &k;
-      return true;
-    }
-  }
-  return false;
+  const Kernel* kernel = cpu::supportedKernelNamed(kKernels, path);
+  if (kernel == nullptr) return false;
+  kernel_ = kernel;
+  return true;
 }
 
 const char* Blake3::simdPath() const noexcept { return kernel_->name; }
 
 const char* blake3SimdPath() noexcept { return defaultKernel()->name; }
 
-const char* const* blake3SimdPaths() noexcept {
-  // Filled once; kKernelCount + 1 leaves room for the terminating null.
-  struct Names {
-    const char* list[kKernelCount + 1] = {};
-    Names() noexcept {
-      size_t n = 0;
-      for (const Kernel& k : kKernels) {
-        if (k.level <= cpu::supportedSimd()) list[n++] = k.name;
-      }
-    }
-  };
-  static const Names names;
-  return names.list;
-}
+const char* const* blake3SimdPaths() noexcept { return cpu::supportedKernelNames(kKernels); }
 
 }  // namespace deltanode

@@ -640,28 +640,11 @@ constexpr LongKernel kLongKernels[] = {
     {"scalar", cpu::Simd::kPortable, scalar::hash_long_entry,
      scalar::consume_blocks_entry, scalar::finish_long_entry},
 };
-constexpr size_t kLongKernelCount = sizeof kLongKernels / sizeof kLongKernels[0];
 
 // Chosen on first use, then fixed for the life of the process.
 const LongKernel& default_long_kernel() {
-  static const LongKernel* const kernel = [] {
-    const cpu::Simd level = cpu::selectedSimd();
-    for (const LongKernel& k : kLongKernels) {
-      if (k.level <= level) return &k;
-    }
-    return &kLongKernels[kLongKernelCount - 1];
-  }();
-  return *kernel;
-}
-
-const LongKernel* find_long_kernel(const char* name) {
-  if (name == nullptr) return nullptr;
-  for (const LongKernel& k : kLongKernels) {
-    if (std::strcmp(k.name, name) == 0) {
-      return k.level <= cpu::supportedSimd() ? &k : nullptr;
-    }
-  }
-  return nullptr;
+  static const LongKernel& kernel = cpu::bestKernel(kLongKernels, cpu::selectedSimd());
+  return kernel;
 }
 
 Hash128 hash_long_seeded(LongHashFn hash, const uint8_t* p, size_t len,
@@ -756,25 +739,12 @@ void Xxh3Stream::canonical(uint8_t out[16]) const noexcept {
 
 const char* xxh3_128_backend() noexcept { return default_long_kernel().name; }
 
-const char* const* xxh3_128_backends() noexcept {
-  // Filled once; kLongKernelCount + 1 leaves room for the terminating null.
-  struct Names {
-    const char* list[kLongKernelCount + 1] = {};
-    Names() noexcept {
-      size_t n = 0;
-      for (const LongKernel& k : kLongKernels) {
-        if (k.level <= cpu::supportedSimd()) list[n++] = k.name;
-      }
-    }
-  };
-  static const Names names;
-  return names.list;
-}
+const char* const* xxh3_128_backends() noexcept { return cpu::supportedKernelNames(kLongKernels); }
 
 bool xxh3_128_with_backend(const char* backend, const uint8_t* data,
                            size_t length, uint64_t seed,
                            Hash128* out) noexcept {
-  const LongKernel* kernel = find_long_kernel(backend);
+  const LongKernel* kernel = cpu::supportedKernelNamed(kLongKernels, backend);
   if (kernel == nullptr) return false;
   *out = hash_any(kernel->hash, data, length, seed);
   return true;

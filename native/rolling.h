@@ -119,12 +119,12 @@ class RabinKarp {
   }
 
   // Rotates the window of length `n` from `p` towards `limit` (p < limit; the byte at
-  // limit + n - 1 must exist) until `filter.may_contain(digest)` says yes or the window reaches
+  // limit + n - 1 must exist) until `stop(digest)` says yes or the window reaches
   // `limit`; returns the window's new start. Two bytes per step: the multiply chain runs every
   // other window (h * M^2 + ...) and the window between hangs off it, halving the chain's latency.
-  template <class Filter>
+  template <class Stop>
   size_t roll_until(const uint8_t* data, size_t p, size_t limit, size_t n, const OutTerms& out,
-                    const Filter& filter) noexcept {
+                    const Stop& stop) noexcept {
     constexpr uint32_t m = kMultiplier, m2 = kMultiplier * kMultiplier;
     uint32_t h = hash_;
     for (; p + 2 <= limit; p += 2) {
@@ -132,11 +132,11 @@ class RabinKarp {
       const uint32_t c1 = data[p + n + 1] - out[data[p + 1]];
       const uint32_t h1 = h * m + c0;
       h = h * m2 + (c0 * m + c1);
-      if (filter.may_contain(h1)) {
+      if (stop(h1)) {
         hash_ = h1;
         return p + 1;
       }
-      if (filter.may_contain(h)) {
+      if (stop(h)) {
         hash_ = h;
         return p + 2;
       }

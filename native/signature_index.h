@@ -45,11 +45,6 @@ class SignatureIndex {
   static uint32_t bit_pair(uint32_t key, unsigned wordShift) noexcept {
     return (1u << ((key >> (wordShift - 5)) & 31)) | (1u << ((key >> (wordShift - 10)) & 31));
   }
-  // The face of a Prefilter that RabinKarp::roll_until takes.
-  struct RawPrefilter {
-    Prefilter filter;
-    bool may_contain(uint32_t weak) const noexcept { return filter.may_contain<true>(weak); }
-  };
   Prefilter prefilter() const noexcept { return {filter_.data(), 32 - (filterBits_ - 5)}; }
   bool may_contain(uint32_t weak) const noexcept {
     return params_.weak == WeakHash::RabinKarp ? prefilter().may_contain<true>(weak) : prefilter().may_contain<false>(weak);

@@ -24,6 +24,7 @@ using deltanode::Blake3;
 using deltanode::blake3;
 
 using deltanode::test::check;
+using deltanode::test::checkKernelList;
 using deltanode::test::checkTrue;
 using deltanode::test::gChecks;
 using deltanode::test::gFailures;
@@ -415,25 +416,7 @@ void testHighCounters(const std::vector<uint8_t>& all) {
 // The run-time choice of path, independent of gPath.
 void testDispatch(const std::vector<uint8_t>& all) {
   const char* const* paths = deltanode::blake3SimdPaths();
-  size_t count = 0;
-  bool listed = false;
-  while (paths[count] != nullptr) {
-    listed = listed || std::strcmp(paths[count], deltanode::blake3SimdPath()) == 0;
-    ++count;
-  }
-  checkTrue("paths listed", count > 0);
-  checkTrue("default path is listed", listed);
-  if (count > 0) check("last path", paths[count - 1], "portable");
-  // DELTANODE_SIMD caps the default; with no cap it is the best path.
-  const char* cap = std::getenv("DELTANODE_SIMD");
-  if (cap == nullptr && count > 0) {
-    check("default path is the best", deltanode::blake3SimdPath(), paths[0]);
-  }
-  for (size_t i = 0; cap != nullptr && i < count; ++i) {
-    if (std::strcmp(cap, paths[i]) == 0) {
-      check("DELTANODE_SIMD picks the path", deltanode::blake3SimdPath(), cap);
-    }
-  }
+  checkKernelList("blake3", paths, deltanode::blake3SimdPath());
 
   Blake3 h;
   check("new hasher uses the default path", h.simdPath(),

@@ -24,6 +24,7 @@ using deltanode::blake2b;
 using deltanode::md4;
 
 using deltanode::test::check;
+using deltanode::test::checkKernelList;
 using deltanode::test::checkTrue;
 using deltanode::test::gChecks;
 using deltanode::test::gFailures;
@@ -1647,6 +1648,21 @@ const uint8_t* bytesOf(const char* s) {
   return reinterpret_cast<const uint8_t*>(s);
 }
 
+// Every BLAKE2b vector table with its output length.
+const struct {
+  size_t outLen;
+  const Vector* table;
+  size_t count;
+} kTables[] = {
+    {64, kBlake2b64, sizeof kBlake2b64 / sizeof kBlake2b64[0]},
+    {32, kBlake2b32, sizeof kBlake2b32 / sizeof kBlake2b32[0]},
+    {20, kBlake2b20, sizeof kBlake2b20 / sizeof kBlake2b20[0]},
+    {16, kBlake2b16, sizeof kBlake2b16 / sizeof kBlake2b16[0]},
+    {1, kBlake2b1, sizeof kBlake2b1 / sizeof kBlake2b1[0]},
+    {48, kBlake2b48, sizeof kBlake2b48 / sizeof kBlake2b48[0]},
+    {63, kBlake2b63, sizeof kBlake2b63 / sizeof kBlake2b63[0]},
+};
+
 void testMd4Rfc1320() {
   // RFC 1320 appendix A.5 test suite.
   static const struct {
@@ -1691,19 +1707,6 @@ void testPatternTables(const std::vector<uint8_t>& data) {
           md4Hex(data.data(), v.length), v.hex);
   }
 
-  static const struct {
-    size_t outLen;
-    const Vector* table;
-    size_t count;
-  } kTables[] = {
-      {64, kBlake2b64, sizeof kBlake2b64 / sizeof kBlake2b64[0]},
-      {32, kBlake2b32, sizeof kBlake2b32 / sizeof kBlake2b32[0]},
-      {20, kBlake2b20, sizeof kBlake2b20 / sizeof kBlake2b20[0]},
-      {16, kBlake2b16, sizeof kBlake2b16 / sizeof kBlake2b16[0]},
-      {1, kBlake2b1, sizeof kBlake2b1 / sizeof kBlake2b1[0]},
-      {48, kBlake2b48, sizeof kBlake2b48 / sizeof kBlake2b48[0]},
-      {63, kBlake2b63, sizeof kBlake2b63 / sizeof kBlake2b63[0]},
-  };
   for (const auto& t : kTables) {
     for (size_t i = 0; i < t.count; ++i) {
       const Vector& v = t.table[i];
@@ -1874,27 +1877,7 @@ std::string blakeHexWith(const char* backend, const uint8_t* p, size_t n,
 // The run-time choice, and every compression function against the tables.
 void testBlake2bBackends(const std::vector<uint8_t>& data) {
   const char* const* backends = deltanode::blake2bBackends();
-  size_t count = 0;
-  bool listed = false;
-  while (backends[count] != nullptr) {
-    listed = listed || std::strcmp(backends[count], deltanode::blake2bBackend()) == 0;
-    ++count;
-  }
-  checkTrue("blake2b backends listed", count > 0);
-  checkTrue("blake2b default backend listed", listed);
-  if (count > 0) check("blake2b last backend", backends[count - 1], "portable");
-  // DELTANODE_SIMD caps the default; with no cap it is the best version.
-  const char* cap = std::getenv("DELTANODE_SIMD");
-  if (cap == nullptr && count > 0) {
-    check("blake2b default is the best", deltanode::blake2bBackend(),
-          backends[0]);
-  }
-  for (size_t i = 0; cap != nullptr && i < count; ++i) {
-    if (std::strcmp(cap, backends[i]) == 0) {
-      check("DELTANODE_SIMD picks the backend", deltanode::blake2bBackend(),
-            cap);
-    }
-  }
+  const size_t count = checkKernelList("blake2b", backends, deltanode::blake2bBackend());
   uint8_t untouched[64];
   std::memset(untouched, 0xA5, sizeof untouched);
   checkTrue("blake2b unknown backend rejected",
@@ -1904,19 +1887,6 @@ void testBlake2bBackends(const std::vector<uint8_t>& data) {
                                                untouched, 32) &&
                 untouched[0] == 0xA5);
 
-  static const struct {
-    size_t outLen;
-    const Vector* table;
-    size_t count;
-  } kTables[] = {
-      {64, kBlake2b64, sizeof kBlake2b64 / sizeof kBlake2b64[0]},
-      {32, kBlake2b32, sizeof kBlake2b32 / sizeof kBlake2b32[0]},
-      {20, kBlake2b20, sizeof kBlake2b20 / sizeof kBlake2b20[0]},
-      {16, kBlake2b16, sizeof kBlake2b16 / sizeof kBlake2b16[0]},
-      {1, kBlake2b1, sizeof kBlake2b1 / sizeof kBlake2b1[0]},
-      {48, kBlake2b48, sizeof kBlake2b48 / sizeof kBlake2b48[0]},
-      {63, kBlake2b63, sizeof kBlake2b63 / sizeof kBlake2b63[0]},
-  };
   for (size_t b = 0; b < count; ++b) {
     const std::string tag = std::string(" backend=") + backends[b];
     const int failuresBefore = gFailures;

@@ -9,7 +9,7 @@ import { ContentMatcher } from '../node/content-matcher.js';
 import type { SourceSpec } from '../node/data-node.js';
 import type { HashPolicy, InventoryEntry, InventoryProgress } from '../node/inventory.js';
 import { LocalDataNode } from '../node/local-node.js';
-import { formatBytes } from './progress.js';
+import { formatBytes, statusLine } from './progress.js';
 import { UsageError } from './usage.js';
 
 /** The alias of the single source of a node given as a plain folder. */
@@ -43,20 +43,9 @@ function hashPolicy(value: string | undefined): HashPolicy {
   throw new UsageError('--hash must be quick, full or none');
 }
 
-function progressLine(label: string): { onProgress?: (progress: InventoryProgress) => void; done: () => void } {
-  if (!process.stderr.isTTY) return { done: () => undefined };
-  let drawn = false;
-  return {
-    onProgress: (p) => {
-      drawn = true;
-      process.stderr.write(`\r${label}: ${p.entries} entries, ${p.filesHashed} hashed (${formatBytes(p.bytesHashed)}, ` +
-        `${formatBytes(p.rate)}/s), ${p.filesFromCache} from cache\x1b[K`);
-    },
-    done: () => {
-      if (drawn) process.stderr.write('\r\x1b[K');
-    },
-  };
-}
+const progressLine = (label: string) => statusLine((p: InventoryProgress) =>
+  `${label}: ${p.entries} entries, ${p.filesHashed} hashed (${formatBytes(p.bytesHashed)}, ` +
+  `${formatBytes(p.rate)}/s), ${p.filesFromCache} from cache`);
 
 const jsonEntry = (entry: InventoryEntry) => ({
   path: entry.path,

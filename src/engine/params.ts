@@ -57,7 +57,6 @@ export function toNativeParams(options: SignatureOptions = {}): NativeRequestedP
   const format = oneOf<SignatureFormat>('format', options.format, formats, 'native');
   const strongHash = oneOf<StrongHashName>('strongHash', options.strongHash, strongHashes, format === 'native' ? 'xxh3' : 'blake2');
   const weakHash = oneOf<WeakHashName>('weakHash', options.weakHash, weakHashes, 'rabinkarp');
-  const digest = oneOf<DigestName>('digest', options.digest, digests, 'xxh3');
   if (format === 'librsync' && strongHash === 'xxh3') {
     throw new InvalidArgumentError('the librsync format supports the blake2 and md4 strong hashes only');
   }
@@ -77,7 +76,7 @@ export function toNativeParams(options: SignatureOptions = {}): NativeRequestedP
     strong: strongHashes[strongHash],
     blockLength,
     strongLength,
-    digest: digests[digest],
+    digest: toNativeDigest(options.digest),
   };
 }
 

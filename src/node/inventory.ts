@@ -1,6 +1,7 @@
 // Inventories of a node's sources: scanned entries in path order, with the content digest of
 // every file (reused from the hash cache or computed on native threads, several files at once),
 // streamed with a bounded window of files in flight.
+import { getSystemErrorName } from 'node:util';
 import { hashFile } from '../engine/hash-file.js';
 import type { HashCache } from './hash-cache.js';
 import type { ScanEntry } from './scan.js';
@@ -70,7 +71,7 @@ export async function* withDigests(entries: AsyncIterable<ScanEntry>, options: D
     } catch (error) {
       if ((error as { code?: string }).code === 'DELTANODE_ERR_ABORTED') throw error;
       const { code, errno, message } = error as { code?: string; errno?: number; message: string };
-      return { ...entry, error: { code: errnoName(errno) ?? code ?? 'EIO', message } };
+      return { ...entry, error: { code: errno ? getSystemErrorName(-errno) : code ?? 'EIO', message } };
     }
   }
 
@@ -97,9 +98,4 @@ export async function* withDigests(entries: AsyncIterable<ScanEntry>, options: D
   }
   cache?.flush();
   report();
-}
-
-const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 5: 'EIO', 13: 'EACCES', 21: 'EISDIR' };
-function errnoName(errno: number | undefined): string | undefined {
-  return errno === undefined ? undefined : ERRNO_NAMES[errno];
 }
