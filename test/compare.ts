@@ -35,7 +35,7 @@ async function write(root: string, tree: object): Promise<void> {
 async function rows(nodes: LocalDataNode[]) {
   const summary = emptySummary();
   const out: ComparisonRow[] = [];
-  for await (const row of compareInventories(nodes.map((node) => node.inventory()), summary)) out.push(row);
+  for await (const batch of compareInventories(nodes.map((node) => node.inventory()), summary)) out.push(...batch);
   return { rows: out, summary, status: Object.fromEntries(out.map((row) => [row.path, row.status])) };
 }
 
@@ -82,16 +82,20 @@ t.test('eight nodes: identical until one differs, paths stay in order', async (t
   t.same(z.groups, [[0, 1, 2, 3, 4, 6, 7], [5]]);
 });
 
-t.test('an unreadable entry makes its row an error', async (t) => {
+t.test('an unreadable entry, or one that changed while read, makes its row an error', async (t) => {
   const entry = (p: string, extra: object = {}) => ({
     path: p, diskPath: p, type: 'file' as const, size: 1, mtimeNs: 0n, mode: 0, inode: 0n, device: 0n, digest: Buffer.from('d'), ...extra,
   });
-  async function* list(...entries: ReturnType<typeof entry>[]) { yield* entries; }
+  // Batches of any size, empty ones included, merge the same way.
+  async function* list(...batches: Array<Array<ReturnType<typeof entry>>>) { yield* batches; }
   const out: ComparisonRow[] = [];
-  for await (const row of compareInventories([list(entry('x'), entry('y')), list(entry('x', { error: { code: 'EACCES', message: 'no' }, digest: undefined }))])) {
-    out.push(row);
+  for await (const batch of compareInventories([
+    list([entry('w'), entry('x')], [], [entry('y')], [entry('z')]),
+    list([], [entry('w', { changedDuringScan: true }), entry('x', { error: { code: 'EACCES', message: 'no' }, digest: undefined })], [entry('z')]),
+  ])) {
+    out.push(...batch);
   }
-  t.same(out.map((row) => [row.path, row.status]), [['x', 'error'], ['y', 'missing']]);
+  t.same(out.map((row) => [row.path, row.status]), [['w', 'error'], ['x', 'error'], ['y', 'missing'], ['z', 'identical']]);
 });
 
 t.test('the same content under another path is a move or duplicate candidate', async (t) => {
@@ -103,7 +107,7 @@ t.test('the same content under another path is a move or duplicate candidate', a
   t.teardown(() => Promise.all(nodes.map((node) => node.close())));
   const matcher = new ContentMatcher();
   t.teardown(() => matcher.close());
-  for await (const row of compareInventories(nodes.map((node) => node.inventory()))) matcher.add(row);
+  for await (const batch of compareInventories(nodes.map((node) => node.inventory()))) for (const row of batch) matcher.add(row);
   const candidates = [...matcher.candidates()];
   const payload = hash('blake3', Buffer.from('payload')).toString('hex');
   const twice = hash('blake3', Buffer.from('twice')).toString('hex');

@@ -8,12 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { IgnoreRules } from '../src/node/ignore.js';
 import { comparePaths } from '../src/node/paths.js';
 import { scanSource, type ScanEntry, type SkippedEntry } from '../src/node/scan.js';
+import { flatten } from './fixtures/helpers.js';
 
-async function collect(iterable: AsyncIterable<ScanEntry>): Promise<ScanEntry[]> {
-  const entries: ScanEntry[] = [];
-  for await (const entry of iterable) entries.push(entry);
-  return entries;
-}
+const collect = (batches: AsyncIterable<ScanEntry[]>): Promise<ScanEntry[]> => flatten(batches);
 
 async function tree(root: string, files: Record<string, string>): Promise<void> {
   for (const [relative, content] of Object.entries(files)) {
@@ -27,7 +24,7 @@ t.test('entries stream in inventory order with their metadata', async (t) => {
   const root = t.testdir();
   await tree(root, { 'a-c': '1', 'a/x': '22', 'a/x.d/y': '333', 'b.txt': 'hello', 'a/z/deep/file': '', 'é': 'e' });
   await fs.chmod(path.join(root, 'b.txt'), 0o640);
-  const entries = await collect(scanSource('src', root, { concurrency: 2 }));
+  const entries = await collect(scanSource('src', root, { prefetch: 1, batchSize: 2 }));
   const paths = entries.map((entry) => entry.path);
   t.same(paths, ['src', 'src/a', 'src/a/x', 'src/a/x.d', 'src/a/x.d/y', 'src/a/z', 'src/a/z/deep', 'src/a/z/deep/file',
     'src/a-c', 'src/b.txt', 'src/é']);
@@ -91,11 +88,17 @@ t.test('ignore rules and internal names', async (t) => {
 t.test('unreadable entries become error entries (as a user that permissions apply to)', async (t) => {
   const root = t.testdir({ open: { f: 'x' }, closed: { g: 'y' }, 'locked.txt': 'z', listonly: { h: 'w' } });
   await fs.chmod(path.join(root, 'closed'), 0o000);
+  await fs.chmod(path.join(root, 'locked.txt'), 0o000);  // its metadata can be read, its content cannot
   await fs.chmod(path.join(root, 'listonly'), 0o444);  // names can be read, entries cannot be looked up
   const scanner = `
     const { scanSource } = await import(${JSON.stringify(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/node/scan.js'))});
-    const out = [];
-    for await (const e of scanSource('u', ${JSON.stringify(root)})) out.push({ path: e.path, error: e.error?.code ?? null });
+    const out = {};
+    for (const hash of ['none', 'full']) {
+      out[hash] = [];
+      for await (const batch of scanSource('u', ${JSON.stringify(root)}, { hash })) {
+        for (const e of batch) out[hash].push({ path: e.path, error: e.error?.code ?? null });
+      }
+    }
     process.stdout.write(JSON.stringify(out));`;
   const asRoot = process.getuid?.() === 0;
   // Root reads anything; run the scan as "nobody" then, which permissions do apply to.
@@ -108,11 +111,14 @@ t.test('unreadable entries become error entries (as a user that permissions appl
   }
   await fs.chmod(path.join(root, 'closed'), 0o755);
   await fs.chmod(path.join(root, 'listonly'), 0o755);
+  await fs.chmod(path.join(root, 'locked.txt'), 0o644);
   if (result.error) return;
   t.equal(result.status, 0, 'the scan ran');
   t.equal(result.stderr, '');
-  const entries = JSON.parse(result.stdout) as Array<{ path: string; error: string | null }>;
-  t.same(entries, [
+  const entries = JSON.parse(result.stdout) as Record<'none' | 'full', Array<{ path: string; error: string | null }>>;
+  t.same(entries.full.find((entry) => entry.path === 'u/locked.txt'), { path: 'u/locked.txt', error: 'EACCES' },
+    'a file whose content cannot be read is an error entry when it must be hashed');
+  t.same(entries.none, [
     { path: 'u', error: null },
     { path: 'u/closed', error: 'EACCES' },
     { path: 'u/listonly', error: null },

@@ -79,6 +79,13 @@ export interface NativeAddon {
     after: NativeFileIdentity;
   }>;
 
+  /**
+   * One folder of an inventory, packed as native/scan_folder.h describes. `hash`: 0 none, 1 quick,
+   * 2 full; `cache`: the folder's record from the hash cache.
+   */
+  scanFolder(path: string, hash: 0 | 1 | 2, inlineHashLimit: number, cache: Buffer | null,
+    control: ArrayBuffer): Promise<Buffer>;
+
   createSignatureEngine(params: NativeRequestedParams, sizeHint: number | null): NativeSignatureEngine;
   createDeltaEngine(signature: Buffer): Promise<NativeDeltaEngine>;
   createPatchEngine(basis: Buffer | number): NativeEngineHandle;

@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   deltanode::binding::init_file_jobs(env, exports);
   deltanode::binding::init_engines(env, exports);
   deltanode::binding::init_hashes(env, exports);
+  deltanode::binding::init_scan_folder(env, exports);
   return exports;
 }
 

@@ -57,5 +57,6 @@ class ControlBuffer {
 void init_file_jobs(Napi::Env env, Napi::Object exports);
 void init_engines(Napi::Env env, Napi::Object exports);
 void init_hashes(Napi::Env env, Napi::Object exports);
+void init_scan_folder(Napi::Env env, Napi::Object exports);
 
 }  // namespace deltanode::binding

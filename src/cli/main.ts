@@ -15,8 +15,16 @@ function version(): string {
   return manifest.version;
 }
 
+// A reader that went away (`deltanode compare a b | head`) ends the command quietly, with the
+// status a shell gives a process killed by SIGPIPE: the result was not seen, so it is no success.
+function exitOnClosedOutput(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(128 + 13);
+  throw error;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (!process.stdout.listeners('error').includes(exitOnClosedOutput)) process.stdout.on('error', exitOnClosedOutput);
   try {
     switch (command) {
       case 'signature':

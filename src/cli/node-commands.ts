@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { compareInventories, emptySummary, type ComparisonRow, type ComparisonSummary } from '../node/compare.js';
 import { ContentMatcher } from '../node/content-matcher.js';
 import type { SourceSpec } from '../node/data-node.js';
-import type { HashPolicy, InventoryEntry, InventoryProgress } from '../node/inventory.js';
+import type { HashPolicy, InventoryEntry, InventoryProgress, SkippedEntry } from '../node/entries.js';
 import { LocalDataNode } from '../node/local-node.js';
 import { formatBytes, statusLine } from './progress.js';
 import { UsageError } from './usage.js';
@@ -85,35 +85,37 @@ export async function runNodeCommand(command: 'inventory' | 'compare', args: rea
     const spec = { name: 'local', sources };
     const node = new LocalDataNode({ ...spec, stateFolder: stateFolderFor(spec, values.state) });
     const progress = progressLine('inventory');
-    const counts = { entries: 0, files: 0, bytes: 0, errors: 0, skipped: 0 };
+    const counts = { entries: 0, files: 0, bytes: 0, errors: 0, skipped: 0, changedDuringScan: 0, silentCorruption: 0 };
     try {
       if (values.json) await write('{"entries":[');
-      for await (const entry of node.inventory({ hash, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
-        onSkip: (skipped) => {
-          counts.skipped++;
-          process.stderr.write(`deltanode: skipped ${skipped.path} (${skipped.reason === 'special' ? 'special file' : 'vanished'})\n`);
-        } })) {
-        counts.entries++;
-        if (entry.type === 'file') {
-          counts.files++;
-          counts.bytes += entry.size;
+      for await (const batch of node.inventory({ hash, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+        onSkip: (skipped) => reportSkip(counts, skipped) })) {
+        let text = '';
+        for (const entry of batch) {
+          counts.entries++;
+          if (entry.type === 'file') {
+            counts.files++;
+            counts.bytes += entry.size;
+          }
+          countAnomalies(counts, entry);
+          if (values.json) {
+            text += `${counts.entries > 1 ? ',' : ''}\n${JSON.stringify(jsonEntry(entry))}`;
+          } else {
+            const digest = entry.digest ? entry.digest.toString('hex').slice(0, 16) : '-';
+            const note = entry.error ? `  ! ${entry.error.code}` : entry.changedDuringScan ? '  ! changed while read'
+              : entry.linkTarget !== undefined ? ` -> ${entry.linkTarget}` : '';
+            text += `${entry.type.padEnd(7)} ${String(entry.size).padStart(12)}  ${digest.padEnd(16)}  ${entry.path}${note}\n`;
+          }
         }
-        if (entry.error) counts.errors++;
-        if (values.json) {
-          await write(`${counts.entries > 1 ? ',' : ''}\n${JSON.stringify(jsonEntry(entry))}`);
-        } else {
-          const digest = entry.digest ? entry.digest.toString('hex').slice(0, 16) : '-';
-          const note = entry.error ? `  ! ${entry.error.code}` : entry.linkTarget !== undefined ? ` -> ${entry.linkTarget}` : '';
-          await write(`${entry.type.padEnd(7)} ${String(entry.size).padStart(12)}  ${digest.padEnd(16)}  ${entry.path}${note}\n`);
-        }
+        await write(text);
       }
       if (values.json) await write(`\n],"summary":${JSON.stringify(counts)}}\n`);
-      else await write(`${counts.entries} entries, ${counts.files} files, ${formatBytes(counts.bytes)}, ${counts.errors} errors, ${counts.skipped} skipped\n`);
+      else await write(`${counts.entries} entries, ${counts.files} files, ${formatBytes(counts.bytes)}, ${counts.errors} errors, ${counts.skipped} skipped\n${anomalyLines(counts)}`);
     } finally {
       progress.done();
       await node.close();
     }
-    return counts.errors > 0 ? 1 : 0;
+    return counts.errors > 0 || counts.changedDuringScan > 0 ? 1 : 0;
   }
 
   if (positionals.length < 2) throw new UsageError('compare takes two or more NODEs');
@@ -121,23 +123,36 @@ export async function runNodeCommand(command: 'inventory' | 'compare', args: rea
   const nodes = specs.map((spec) => new LocalDataNode({ ...spec, stateFolder: stateFolderFor(spec, values.state) }));
   const allPlain = specs.every((spec) => spec.sources.length === 1 && spec.sources[0]!.alias === PLAIN_ALIAS);
   const shown = (p: string) => (allPlain ? p.slice(PLAIN_ALIAS.length + 1) || '.' : p);
+  const names = specs.map((s) => s.name);
   const summary: ComparisonSummary = emptySummary();
+  const counts = { errors: 0, skipped: 0, changedDuringScan: 0, silentCorruption: 0 };
   const progress = progressLine('compare');
+  // Each node reports its own counters; the line shows their sum.
+  const perNode: InventoryProgress[] = [];
+  const onProgress = progress.onProgress && ((node: number, p: InventoryProgress) => {
+    perNode[node] = p;
+    progress.onProgress!(sumProgress(perNode));
+  });
   const matcher = new ContentMatcher();
   try {
-    if (values.json) await write(`{"nodes":${JSON.stringify(specs.map((s) => s.name))},"rows":[`);
+    if (values.json) await write(`{"nodes":${JSON.stringify(names)},"rows":[`);
     let first = true;
-    const inventories = nodes.map((node) => node.inventory({ hash, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) }));
-    for await (const row of compareInventories(inventories, summary)) {
-      matcher.add(row);
-      if (values.json) {
-        await write(`${first ? '' : ','}\n${JSON.stringify(jsonRow(row))}`);
-      } else if (row.status !== 'identical') {
-        await write(`${row.status.padEnd(13)} ${describeGroups(row, specs.map((s) => s.name))}  ${shown(row.path)}\n`);
+    const inventories = nodes.map((node, i) => node.inventory({ hash, onSkip: (skipped) => reportSkip(counts, skipped),
+      ...(onProgress ? { onProgress: (p: InventoryProgress) => onProgress(i, p) } : {}) }));
+    for await (const rows of compareInventories(inventories, summary)) {
+      let text = '';
+      for (const row of rows) {
+        matcher.add(row);
+        for (const entry of row.entries) if (entry) countAnomalies(counts, entry);
+        if (values.json) {
+          text += `${first ? '' : ','}\n${JSON.stringify(jsonRow(row))}`;
+          first = false;
+        } else if (row.status !== 'identical') {
+          text += `${row.status.padEnd(13)} ${describeGroups(row, names)}  ${shown(row.path)}${rowNote(row)}\n`;
+        }
       }
-      first = false;
+      if (text) await write(text);
     }
-    const names = specs.map((s) => s.name);
     if (values.json) {
       await write('\n],"moves":[');
       let firstMove = true;
@@ -145,7 +160,7 @@ export async function runNodeCommand(command: 'inventory' | 'compare', args: rea
         await write(`${firstMove ? '' : ','}\n${JSON.stringify(candidate)}`);
         firstMove = false;
       }
-      await write(`\n],"summary":${JSON.stringify(summary)}}\n`);
+      await write(`\n],"summary":${JSON.stringify({ ...summary, ...counts })}}\n`);
     } else {
       for (const candidate of matcher.candidates()) {
         const places = candidate.places.map((place) => `${shown(place.path)} [${place.nodes.map((i) => names[i]).join(' ')}]`);
@@ -153,7 +168,7 @@ export async function runNodeCommand(command: 'inventory' | 'compare', args: rea
       }
       const parts = Object.entries(summary.byStatus).filter(([, v]) => v.rows > 0)
         .map(([status, v]) => `${status} ${v.rows} (${formatBytes(v.bytes)})`);
-      await write(`${summary.rows} paths: ${parts.join(', ')}\n`);
+      await write(`${summary.rows} paths: ${parts.join(', ')}\n${anomalyLines(counts)}`);
     }
   } finally {
     progress.done();
@@ -161,6 +176,54 @@ export async function runNodeCommand(command: 'inventory' | 'compare', args: rea
     await Promise.all(nodes.map((node) => node.close()));
   }
   return summary.byStatus.identical.rows === summary.rows ? 0 : 1;
+}
+
+interface AnomalyCounts {
+  errors: number;
+  skipped: number;
+  changedDuringScan: number;
+  silentCorruption: number;
+}
+
+function countAnomalies(counts: AnomalyCounts, entry: InventoryEntry): void {
+  if (entry.error) counts.errors++;
+  if (entry.changedDuringScan) counts.changedDuringScan++;
+  if (entry.silentCorruption) counts.silentCorruption++;
+}
+
+function reportSkip(counts: AnomalyCounts, skipped: SkippedEntry): void {
+  counts.skipped++;
+  process.stderr.write(`deltanode: skipped ${skipped.path} (${skipped.reason === 'special' ? 'special file' : 'vanished'})\n`);
+}
+
+function anomalyLines(counts: AnomalyCounts): string {
+  let text = '';
+  if (counts.changedDuringScan > 0) {
+    text += `warning: ${counts.changedDuringScan} files changed while they were read; their digests describe no single version (run again)\n`;
+  }
+  if (counts.silentCorruption > 0) {
+    text += `warning: ${counts.silentCorruption} files have other content than recorded under the same size, mtime and inode (silent corruption?)\n`;
+  }
+  return text;
+}
+
+function rowNote(row: ComparisonRow): string {
+  const entry = row.entries.find((e) => e?.error || e?.changedDuringScan);
+  if (!entry) return '';
+  return entry.error ? `  ! ${entry.error.code}` : '  ! changed while read';
+}
+
+function sumProgress(parts: ReadonlyArray<InventoryProgress | undefined>): InventoryProgress {
+  const total: InventoryProgress = { entries: 0, filesHashed: 0, filesFromCache: 0, bytesHashed: 0, rate: 0 };
+  for (const part of parts) {
+    if (!part) continue;
+    total.entries += part.entries;
+    total.filesHashed += part.filesHashed;
+    total.filesFromCache += part.filesFromCache;
+    total.bytesHashed += part.bytesHashed;
+    total.rate += part.rate;
+  }
+  return total;
 }
 
 function jsonRow(row: ComparisonRow) {

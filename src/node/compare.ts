@@ -1,6 +1,6 @@
 // N-way comparison of inventories that stream in path order: a k-way merge that holds one entry
-// per node at a time, so memory does not grow with the number of files.
-import type { InventoryEntry } from './inventory.js';
+// per node at a time (a batch per node), so memory does not grow with the number of files.
+import type { InventoryEntry } from './entries.js';
 import { comparePaths } from './paths.js';
 
 export type ComparisonStatus = 'identical' | 'different' | 'missing' | 'type-conflict' | 'error';
@@ -22,14 +22,18 @@ export interface ComparisonSummary {
   byStatus: Record<ComparisonStatus, { rows: number; bytes: number }>;
 }
 
+// A file that changed while it was read has a digest of no single version: it cannot prove
+// anything equal, so its row is an error like an unreadable file's.
+const unusable = (entry: InventoryEntry) => entry.error !== undefined || entry.changedDuringScan === true;
+
 function contentKey(entry: InventoryEntry): string | null {
-  if (entry.error) return null;
+  if (unusable(entry)) return null;
   if (entry.type === 'folder') return 'folder';
   if (entry.type === 'symlink') return `link:${entry.linkTarget ?? ''}`;
   return entry.digest ? `file:${entry.digest.toString('hex')}` : null;
 }
 
-function classify(entries: Array<InventoryEntry | null>): { status: ComparisonStatus; groups: number[][] } {
+function classifySlowly(entries: Array<InventoryEntry | null>): { status: ComparisonStatus; groups: number[][] } {
   const groups = new Map<string, number[]>();
   const alone: number[][] = [];
   let present = 0;
@@ -39,7 +43,7 @@ function classify(entries: Array<InventoryEntry | null>): { status: ComparisonSt
     if (!entry) return;
     present++;
     types.add(entry.type);
-    if (entry.error) failed = true;
+    if (unusable(entry)) failed = true;
     const key = contentKey(entry);
     if (key === null) {
       alone.push([node]);
@@ -58,28 +62,86 @@ function classify(entries: Array<InventoryEntry | null>): { status: ComparisonSt
   return { status, groups: all };
 }
 
-/** Rows in path order, one per path that any inventory holds. */
-export async function* compareInventories(inventories: ReadonlyArray<AsyncIterable<InventoryEntry>>,
-  summary?: ComparisonSummary): AsyncGenerator<ComparisonRow> {
+// The common case, every node holding the same thing, without building keys.
+function sameEverywhere(entries: Array<InventoryEntry | null>): boolean {
+  const first = entries[0];
+  if (!first || unusable(first)) return false;
+  for (let node = 1; node < entries.length; node++) {
+    const entry = entries[node];
+    if (!entry || unusable(entry) || entry.type !== first.type) return false;
+    if (first.type === 'file' && !(first.digest && entry.digest && first.digest.equals(entry.digest))) return false;
+    if (first.type === 'symlink' && first.linkTarget !== entry.linkTarget) return false;
+  }
+  return first.type !== 'file' || first.digest !== undefined;
+}
+
+function classify(entries: Array<InventoryEntry | null>): { status: ComparisonStatus; groups: number[][] } {
+  if (sameEverywhere(entries)) return { status: 'identical', groups: [entries.map((_, node) => node)] };
+  return classifySlowly(entries);
+}
+
+/**
+ * Rows in path order, one per path that any inventory holds, in batches. Each inventory is a
+ * stream of entry batches in path order (DataNode.inventory).
+ */
+export async function* compareInventories(inventories: ReadonlyArray<AsyncIterable<InventoryEntry[]>>,
+  summary?: ComparisonSummary): AsyncGenerator<ComparisonRow[]> {
+  const count = inventories.length;
   const iterators = inventories.map((inventory) => inventory[Symbol.asyncIterator]());
-  const heads: Array<InventoryEntry | null> = await Promise.all(iterators.map(async (it) => (await it.next()).value ?? null));
+  const batches: InventoryEntry[][] = iterators.map(() => []);
+  const positions: number[] = iterators.map(() => 0);
+  const finished: boolean[] = iterators.map(() => false);
+  const refill = async (node: number) => {
+    while (!finished[node] && positions[node]! >= batches[node]!.length) {
+      const next = await iterators[node]!.next();
+      if (next.done) finished[node] = true;
+      else {
+        batches[node] = next.value;
+        positions[node] = 0;
+      }
+    }
+  };
   try {
     for (;;) {
-      let smallest: string | null = null;
-      for (const head of heads) if (head && (smallest === null || comparePaths(head.path, smallest) < 0)) smallest = head.path;
-      if (smallest === null) return;
-      const entries = heads.map((head) => (head && head.path === smallest ? head : null));
-      // Advance every node that held this path (a node listing a path twice keeps the later twin for the next row).
-      await Promise.all(entries.map(async (entry, node) => {
-        if (entry) heads[node] = (await iterators[node]!.next()).value ?? null;
-      }));
-      const { status, groups } = classify(entries);
-      if (summary) {
-        summary.rows++;
-        summary.byStatus[status].rows++;
-        summary.byStatus[status].bytes += Math.max(0, ...entries.map((entry) => (entry?.type === 'file' ? entry.size : 0)));
+      await Promise.all(batches.map((_, node) => refill(node)));
+      const rows: ComparisonRow[] = [];
+      // Rows until one node's batch runs out (it must be refilled before the next smallest path is known).
+      for (;;) {
+        let smallest: string | null = null;
+        let starved = false;
+        for (let node = 0; node < count; node++) {
+          const head = batches[node]![positions[node]!];
+          if (!head) {
+            if (!finished[node]) starved = true;
+            continue;
+          }
+          if (smallest === null || comparePaths(head.path, smallest) < 0) smallest = head.path;
+        }
+        if (starved || smallest === null) break;
+        const entries: Array<InventoryEntry | null> = new Array(count);
+        for (let node = 0; node < count; node++) {
+          const head = batches[node]![positions[node]!];
+          // A node listing a path twice keeps the later twin for the next row.
+          if (head && head.path === smallest) {
+            entries[node] = head;
+            positions[node]!++;
+          } else {
+            entries[node] = null;
+          }
+        }
+        const { status, groups } = classify(entries);
+        if (summary) {
+          summary.rows++;
+          const bucket = summary.byStatus[status];
+          bucket.rows++;
+          let bytes = 0;
+          for (const entry of entries) if (entry?.type === 'file' && entry.size > bytes) bytes = entry.size;
+          bucket.bytes += bytes;
+        }
+        rows.push({ path: smallest, entries, groups, status });
       }
-      yield { path: smallest, entries, groups, status };
+      if (rows.length > 0) yield rows;
+      if (finished.every(Boolean) && batches.every((batch, node) => positions[node]! >= batch.length)) return;
     }
   } finally {
     await Promise.all(iterators.map((it) => it.return?.()));

@@ -1,7 +1,6 @@
 // What the session talks to: a participant with named sources, near (LocalDataNode) or far (a
 // proxy over a link, later). Everything it returns streams; nothing holds a whole tree in memory.
-import type { InventoryEntry, InventoryProgress, HashPolicy } from './inventory.js';
-import type { SkippedEntry } from './scan.js';
+import type { HashPolicy, InventoryEntry, InventoryProgress, SkippedEntry } from './entries.js';
 
 export interface SourceSpec {
   /** One path segment; inventory paths start with it. */
@@ -25,7 +24,10 @@ export interface InventoryOptions {
 export interface DataNode {
   readonly name: string;
   readonly sources: readonly SourceSpec[];
-  /** Every entry of every source, in path order (see comparePaths). */
-  inventory(options?: InventoryOptions): AsyncIterable<InventoryEntry>;
+  /**
+   * Every entry of every source, in path order (see comparePaths), in batches: one await per
+   * batch instead of per entry (a remote node sends a batch per message).
+   */
+  inventory(options?: InventoryOptions): AsyncIterable<InventoryEntry[]>;
   close(): Promise<void>;
 }

@@ -1,36 +1,37 @@
-// The node's memory of content digests, in an SQLite database in its state folder: per path, the
-// size, mtime and inode the file had when it was hashed, and the digest. A quick inventory reuses
-// a digest only while all three are unchanged. SQLite in WAL mode survives a crash mid-write (the
-// next open rolls back the unfinished transaction); an exclusive lock keeps a second writer out.
+// The node's memory of content digests, in an SQLite database in its state folder: one row per
+// folder of a source, holding the size, mtime, inode and digest of each of its files as one
+// packed record (see encodeFolderCache). A quick inventory reads one row per folder and the
+// native folder scan reuses a digest only while all three are unchanged; per-file rows cost an
+// SQLite lookup per file, which was most of a warm inventory's time.
+// SQLite in WAL mode survives a crash mid-write (the next open rolls back the unfinished
+// transaction); an exclusive lock keeps a second writer out.
 import Database from 'better-sqlite3';
 import { StateBusyError } from '../errors.js';
 
-export interface CachedDigest {
-  size: number;
-  mtimeNs: bigint;
-  inode: bigint;
-  digest: Buffer;
-}
+// 1: one row per file.
+const SCHEMA_VERSION = 2;
+// Writes are grouped: one transaction per this many folder records.
+const BATCH = 500;
 
-const SCHEMA_VERSION = 1;
-// Writes are grouped: one transaction per this many records.
-const BATCH = 2000;
+/** The first key after every `prefix/...` key: '/' + 1 is '0'. */
+const afterSubtree = (folder: string) => `${folder}0`;
 
 export class HashCache {
   readonly #db: Database.Database;
-  readonly #get: Database.Statement<[string, number, bigint, bigint], Buffer>;
-  readonly #put: Database.Statement<[string, number, bigint, bigint, Buffer]>;
-  readonly #remove: Database.Statement<[string]>;
-  #pending = new Map<string, CachedDigest>();  // recorded, not yet written
+  readonly #get: Database.Statement<[string, string], Buffer>;
+  readonly #put: Database.Statement<[string, string, Buffer]>;
+  readonly #removeTree: Database.Statement<[string, string, string, string]>;
+  readonly #removeSource: Database.Statement<[string]>;
+  #pending = new Map<string, { source: string; folder: string; record: Buffer }>();  // not yet written
 
   private constructor(db: Database.Database) {
     this.#db = db;
-    // The comparison happens in SQLite: only a digest (or nothing) comes back, no 64-bit integers
-    // to convert, which halved the cost of a warm lookup.
-    this.#get = db.prepare<[string, number, bigint, bigint], Buffer>(
-      'SELECT digest FROM digests WHERE path = ? AND size = ? AND mtime_ns = ? AND inode = ?').pluck();
-    this.#put = db.prepare('INSERT OR REPLACE INTO digests (path, size, mtime_ns, inode, digest) VALUES (?, ?, ?, ?, ?)');
-    this.#remove = db.prepare('DELETE FROM digests WHERE path = ?');
+    this.#get = db.prepare<[string, string], Buffer>('SELECT record FROM folders WHERE source = ? AND folder = ?').pluck();
+    this.#put = db.prepare('INSERT OR REPLACE INTO folders (source, folder, record) VALUES (?, ?, ?)');
+    // The folder and everything below it: keys `folder/...` sort between `folder/` and `folder0`.
+    this.#removeTree = db.prepare(
+      'DELETE FROM folders WHERE source = ? AND (folder = ? OR (folder >= ? AND folder < ?))');
+    this.#removeSource = db.prepare('DELETE FROM folders WHERE source = ?');
   }
 
   static open(file: string): HashCache {
@@ -39,13 +40,17 @@ export class HashCache {
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      // Reads through a memory map: a warm inventory reads one record per folder, and pread per
+      // page took half of that (14 instead of 30 us per 7 KB record). The file is ours, locked
+      // exclusively, so nobody truncates it under the map.
+      db.pragma('mmap_size = 268435456');
       // Taking the write lock now makes a second process fail here, not half-way through a scan.
       db.exec('BEGIN IMMEDIATE; COMMIT');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version !== SCHEMA_VERSION) {
-        db.exec(`DROP TABLE IF EXISTS digests;
-          CREATE TABLE digests (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-            inode INTEGER NOT NULL, digest BLOB NOT NULL) WITHOUT ROWID;
+        db.exec(`DROP TABLE IF EXISTS digests; DROP TABLE IF EXISTS folders;
+          CREATE TABLE folders (source TEXT NOT NULL, folder TEXT NOT NULL, record BLOB NOT NULL,
+            PRIMARY KEY (source, folder)) WITHOUT ROWID;
           PRAGMA user_version = ${SCHEMA_VERSION};`);
       }
       return new HashCache(db);
@@ -58,23 +63,33 @@ export class HashCache {
     }
   }
 
-  /** The digest recorded for `path` if the file still has the same size, mtime and inode. */
-  lookup(path: string, size: number, mtimeNs: bigint, inode: bigint): Buffer | undefined {
-    const pending = this.#pending.get(path);
-    if (pending) {
-      return pending.size === size && pending.mtimeNs === mtimeNs && pending.inode === inode ? pending.digest : undefined;
-    }
-    return this.#get.get(path, size, mtimeNs, inode);
+  /** The record of `folder` (relative to the source's root, '' for the root). */
+  folder(source: string, folder: string): Buffer | undefined {
+    const pending = this.#pending.get(`${source}\0${folder}`);
+    if (pending) return pending.record;
+    return this.#get.get(source, folder);
   }
 
-  record(path: string, entry: CachedDigest): void {
-    this.#pending.set(path, entry);
+  storeFolder(source: string, folder: string, record: Buffer): void {
+    this.#pending.set(`${source}\0${folder}`, { source, folder, record });
     if (this.#pending.size >= BATCH) this.flush();
   }
 
-  forget(path: string): void {
+  /** Forgets `folder` and every folder below it (they were removed or replaced). */
+  forgetTree(source: string, folder: string): void {
     this.flush();
-    this.#remove.run(path);
+    if (folder === '') this.#removeSource.run(source);
+    else this.#removeTree.run(source, folder, `${folder}/`, afterSubtree(folder));
+  }
+
+  /** Forgets every source not named here. */
+  keepSources(sources: readonly string[]): void {
+    this.flush();
+    const known = this.#db.prepare<[], string>('SELECT DISTINCT source FROM folders').pluck().all();
+    const keep = new Set(sources);
+    this.#db.transaction(() => {
+      for (const source of known) if (!keep.has(source)) this.#removeSource.run(source);
+    })();
   }
 
   flush(): void {
@@ -82,13 +97,14 @@ export class HashCache {
     const rows = this.#pending;
     this.#pending = new Map();
     this.#db.transaction(() => {
-      for (const [path, { size, mtimeNs, inode, digest }] of rows) this.#put.run(path, size, mtimeNs, inode, digest);
+      for (const { source, folder, record } of rows.values()) this.#put.run(source, folder, record);
     })();
   }
 
+  /** Folder records stored. */
   get size(): number {
     this.flush();
-    return Number(this.#db.prepare('SELECT count(*) FROM digests').pluck().get());
+    return Number(this.#db.prepare('SELECT count(*) FROM folders').pluck().get());
   }
 
   close(): void {

@@ -6,7 +6,8 @@ import { InvalidArgumentError } from '../errors.js';
 import type { DataNode, InventoryOptions, SourceSpec } from './data-node.js';
 import { HashCache } from './hash-cache.js';
 import { IgnoreRules } from './ignore.js';
-import { type InventoryEntry, withDigests } from './inventory.js';
+import type { InventoryEntry } from './entries.js';
+import { InventoryMeter } from './inventory.js';
 import { comparePaths, isSafeInventoryPath } from './paths.js';
 import { scanSource } from './scan.js';
 
@@ -17,7 +18,7 @@ export interface LocalDataNodeOptions {
   stateFolder: string;
   /** gitignore-syntax lines applied to every source. */
   ignore?: readonly string[];
-  /** Files hashed at once during inventories. */
+  /** Files too large for their folder's job hashed at once during inventories. */
   hashConcurrency?: number;
 }
 
@@ -49,7 +50,7 @@ export class LocalDataNode implements DataNode {
     this.stateFolder = path.resolve(options.stateFolder);
     this.#nodeRules = new IgnoreRules(options.ignore ?? []);
     this.#sourceRules = new Map(this.sources.map((source) => [source.alias, new IgnoreRules(source.ignore ?? [])]));
-    this.#hashConcurrency = options.hashConcurrency ?? 8;
+    this.#hashConcurrency = options.hashConcurrency ?? 4;
   }
 
   async #openCache(): Promise<HashCache> {
@@ -60,28 +61,36 @@ export class LocalDataNode implements DataNode {
     return this.#cache;
   }
 
-  async *inventory(options: InventoryOptions = {}): AsyncGenerator<InventoryEntry> {
+  async *inventory(options: InventoryOptions = {}): AsyncGenerator<InventoryEntry[]> {
     const hash = options.hash ?? 'quick';
     const cache = hash === 'none' ? null : await this.#openCache();
-    const stateFolder = this.stateFolder;
-    for (const source of this.sources) {
-      const root = path.resolve(source.path);
-      const scanned = scanSource(source.alias, root, {
-        ignore: [this.#sourceRules.get(source.alias)!, this.#nodeRules],
-        // The state folder (wherever it is) and interrupted writes are never part of the data.
-        isInternal: (name, diskPath) =>
-          name.endsWith(TEMPORARY_SUFFIX) || name === STATE_FOLDER_NAME || diskPath === stateFolder,
-        ...(options.onSkip ? { onSkip: options.onSkip } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      yield* withDigests(scanned, {
-        hash,
-        cache,
-        concurrency: this.#hashConcurrency,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
+    cache?.keepSources(this.sources.map((source) => source.alias));
+    // Entries carry real paths (sources are resolved through links), so the state folder is too.
+    const stateFolder = await fs.realpath(this.stateFolder).catch(() => this.stateFolder);
+    const meter = new InventoryMeter(options.onProgress);
+    try {
+      for (const source of this.sources) {
+        for await (const batch of scanSource(source.alias, path.resolve(source.path), {
+          ignore: [this.#sourceRules.get(source.alias)!, this.#nodeRules],
+          // The state folder (wherever it is) and interrupted writes are never part of the data.
+          isInternal: (name, diskPath) =>
+            name.endsWith(TEMPORARY_SUFFIX) || name === STATE_FOLDER_NAME || diskPath === stateFolder,
+          hash,
+          cache,
+          hashConcurrency: this.#hashConcurrency,
+          meter,
+          ...(options.onSkip ? { onSkip: options.onSkip } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        })) {
+          meter.progress.entries += batch.length;
+          meter.tick();
+          yield batch;
+        }
+      }
+    } finally {
+      cache?.flush();
     }
+    meter.report();
   }
 
   async close(): Promise<void> {

@@ -1,172 +1,256 @@
-// Streams the entries of one source folder in inventory order (see paths.ts): a depth-first walk
-// over sorted names, a bounded number of lstat calls in flight, and per folder only that folder's
-// names in memory. Links are recorded, never followed; special files are skipped and reported;
-// an entry that cannot be read becomes an error entry instead of ending the walk.
-import type { BigIntStats, Dirent } from 'node:fs';
+// Streams the entries of one source folder in inventory order (see paths.ts), in batches: a
+// depth-first walk over sorted names in which each folder is one native job (list, lstat, link
+// targets, cache matching, hashing of small files) and the next few folders are listed ahead.
+// Per folder only that folder's entries are in memory. Links are recorded, never followed;
+// special files are skipped and reported; an entry that cannot be read becomes an error entry
+// instead of ending the walk.
+import { constants as osConstants } from 'node:os';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { childPath, collisionKey, normalizeName } from './paths.js';
+import { DEFAULT_INLINE_HASH_LIMIT, encodeFolderCache, scanFolder, type CachedFolderEntry, type FolderEntry,
+  type FolderScan } from '../engine/folder-scan.js';
+import type { HashPolicy, InventoryEntry, InventoryProgress, SkippedEntry } from './entries.js';
+import type { HashCache } from './hash-cache.js';
 import type { IgnoreRules } from './ignore.js';
+import { errnoError, InventoryMeter, LargeFileHasher } from './inventory.js';
+import { childPath, collisionKey, normalizeName } from './paths.js';
 
-export type EntryType = 'file' | 'folder' | 'symlink';
-
-export interface ScanEntry {
-  /** `alias/relative/path`, NFC. */
-  path: string;
-  /** Where it is on disk, in the disk's own spelling. */
-  diskPath: string;
-  type: EntryType;
-  /** Bytes for files; 0 for folders; the target's length for links. */
-  size: number;
-  mtimeNs: bigint;
-  /** Permission bits (mode & 0o7777). */
-  mode: number;
-  inode: bigint;
-  device: bigint;
-  /** Symlinks only: the target text, as stored. */
-  linkTarget?: string;
-  /** Another entry of the same folder has the same name once case is folded or Unicode normalised. */
-  collision?: 'case' | 'normalization';
-  /** Set when the entry (or, for a folder, its listing) could not be read. */
-  error?: { code: string; message: string };
-}
-
-export interface SkippedEntry {
-  path: string;
-  diskPath: string;
-  reason: 'special' | 'vanished';
-}
+export type { ScanEntry, SkippedEntry, EntryType } from './entries.js';
 
 export interface ScanOptions {
   /** Rules of the source and the node, tested in that order (any match ignores). */
   ignore?: readonly IgnoreRules[];
   /** Entries skipped whatever the rules say (the node's own state and temporary files). */
   isInternal?: (name: string, diskPath: string) => boolean;
-  /** lstat calls in flight at once. */
-  concurrency?: number;
+  /** Digests: 'none' (default), 'quick' (reuse the cache's while size, mtime and inode match), 'full'. */
+  hash?: HashPolicy;
+  /** Where digests are remembered between runs; its key for this source is the alias. */
+  cache?: HashCache | null;
+  /** Folders listed ahead of the walk (native jobs in flight or waiting to be read). */
+  prefetch?: number;
+  /** Files larger than `inlineHashLimit` hashed at once. */
+  hashConcurrency?: number;
+  /** Files up to this size are hashed inside their folder's job. */
+  inlineHashLimit?: number;
+  /** Entries per batch at most. */
+  batchSize?: number;
+  /** Shared counters when several sources make one inventory. */
+  meter?: InventoryMeter;
+  onProgress?: (progress: InventoryProgress) => void;
   onSkip?: (skipped: SkippedEntry) => void;
   signal?: AbortSignal;
 }
 
-const typeOf = (stats: BigIntStats): EntryType | null =>
-  stats.isFile() ? 'file' : stats.isDirectory() ? 'folder' : stats.isSymbolicLink() ? 'symlink' : null;
-
-function errorOf(error: unknown): { code: string; message: string } {
-  const { code, message } = error as NodeJS.ErrnoException;
-  return { code: code ?? 'EIO', message };
+interface FolderTask {
+  /** The folder's own entry, the first of its walk. */
+  entry: InventoryEntry;
+  /** Relative to the root, NFC: what ignore rules match. */
+  relative: string;
+  /** Relative to the root in the disk's spelling: the folder's key in the hash cache. */
+  cacheKey: string;
+  scan: Promise<FolderScan> | null;
 }
 
 interface Child {
-  name: string;       // on disk
+  raw: FolderEntry;
   normalized: string;
   collision?: 'case' | 'normalization';
 }
 
-async function listFolder(diskPath: string): Promise<Child[]> {
-  const names = await fs.readdir(diskPath);
-  const children: Child[] = names.map((name) => ({ name, normalized: normalizeName(name) }));
-  children.sort((a, b) => (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : a.name < b.name ? -1 : 1));
-  // Siblings that would be one file on a case-insensitive or normalising file system.
-  const byKey = new Map<string, Child[]>();
-  for (const child of children) {
-    const key = collisionKey(child.normalized);
-    const group = byKey.get(key);
-    if (group) group.push(child);
-    else byKey.set(key, [child]);
+const isTask = (item: InventoryEntry | FolderTask): item is FolderTask => 'cacheKey' in item;
+// Folder results listed ahead and not yet walked, at most.
+const UNREAD_LIMIT = 64;
+const join = (folder: string, name: string) => (folder.endsWith('/') ? `${folder}${name}` : `${folder}/${name}`);
+
+// Inventory order of a folder's entries; siblings that would be one file on a case-insensitive
+// or normalising file system are flagged.
+function order(scan: FolderScan): Child[] {
+  const children: Child[] = scan.entries.map((raw) => ({ raw, normalized: scan.nonAscii ? normalizeName(raw.name) : raw.name }));
+  // The native job sorts by bytes, which is inventory order for ASCII names.
+  if (scan.nonAscii) {
+    children.sort((a, b) => (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : a.raw.name < b.raw.name ? -1 : 1));
   }
-  for (const group of byKey.values()) {
-    if (group.length < 2) continue;
+  // Lower-case ASCII names cannot collide.
+  if (!scan.nonAscii && !scan.upperCase) return children;
+  const groups = new Map<string, Child | Child[]>();
+  const collided: Child[][] = [];
+  for (const child of children) {
+    const key = scan.nonAscii ? collisionKey(child.normalized) : child.normalized.toLowerCase();
+    const existing = groups.get(key);
+    if (!existing) {
+      groups.set(key, child);
+    } else if (Array.isArray(existing)) {
+      existing.push(child);
+    } else {
+      const group = [existing, child];
+      groups.set(key, group);
+      collided.push(group);
+    }
+  }
+  for (const group of collided) {
     const sameName = group.some((child, i) => group.some((other, j) => i !== j && other.normalized === child.normalized));
     for (const child of group) child.collision = sameName ? 'normalization' : 'case';
   }
   return children;
 }
 
-async function describe(inventoryPath: string, diskPath: string, stats: BigIntStats, type: EntryType): Promise<ScanEntry> {
-  const entry: ScanEntry = {
-    path: inventoryPath,
-    diskPath,
-    type,
-    size: type === 'folder' ? 0 : Number(stats.size),
-    mtimeNs: stats.mtimeNs,
-    mode: Number(stats.mode) & 0o7777,
-    inode: stats.ino,
-    device: stats.dev,
-  };
-  if (type === 'symlink') {
-    try {
-      entry.linkTarget = await fs.readlink(diskPath);
-    } catch (error) {
-      entry.error = errorOf(error);
-    }
-  }
-  return entry;
+function folderEntry(path: string, diskPath: string, raw: { mode: number; mtimeNs: bigint; inode: bigint; device: bigint }): InventoryEntry {
+  return { path, diskPath, type: 'folder', size: 0, mtimeNs: raw.mtimeNs, mode: raw.mode & 0o7777, inode: raw.inode, device: raw.device };
 }
 
 /**
- * Entries of the folder `root`, named `alias/...`; the first entry is the root itself (path
- * `alias`). Order: see comparePaths.
+ * Batches of entries of the folder `root`, named `alias/...`; the first entry is the root itself
+ * (path `alias`). Order: see comparePaths.
  */
-export async function* scanSource(alias: string, root: string, options: ScanOptions = {}): AsyncGenerator<ScanEntry> {
-  const { ignore = [], isInternal = () => false, concurrency = 32, onSkip, signal } = options;
-  const rootStats = await fs.lstat(root, { bigint: true });
-  if (!rootStats.isDirectory()) throw Object.assign(new Error(`${root} is not a folder`), { code: 'ENOTDIR' });
-  const ignored = (relative: string, folder: boolean) => ignore.some((rules) => rules.ignores(relative, folder));
+export async function* scanSource(alias: string, root: string, options: ScanOptions = {}): AsyncGenerator<InventoryEntry[]> {
+  const { isInternal = () => false, hash = 'none', prefetch = 4, batchSize = 2048, onSkip, signal } = options;
+  const cache = hash === 'none' ? null : options.cache ?? null;
+  const inlineHashLimit = options.inlineHashLimit ?? DEFAULT_INLINE_HASH_LIMIT;
+  const rules = (options.ignore ?? []).filter((set) => set.size > 0);
+  const ignored = rules.length === 0 ? () => false : (relative: string, folder: boolean) => rules.some((set) => set.ignores(relative, folder));
+  const meter = options.meter ?? new InventoryMeter(options.onProgress);
+  const hasher = new LargeFileHasher(options.hashConcurrency ?? 4, meter, signal);
 
-  // Depth-first: a folder's entry, then its children in order, each sub-folder walked in place.
-  async function* walk(folderPath: string, folderDisk: string, relative: string, stats: BigIntStats,
-    collision?: 'case' | 'normalization'): AsyncGenerator<ScanEntry> {
-    const entry = await describe(folderPath, folderDisk, stats, 'folder');
-    if (collision) entry.collision = collision;
-    let children: Child[] = [];
+  const realRoot = await fs.realpath(root);
+  const rootStats = await fs.stat(realRoot, { bigint: true });
+  if (!rootStats.isDirectory()) throw Object.assign(new Error(`${root} is not a folder`), { code: 'ENOTDIR' });
+
+  // Folder jobs run `prefetch` at a time, in walk order as far as it is known: `levels` are the
+  // sub-folders still to walk at each depth of the current path, deepest last, and the deepest
+  // come next. Results not yet read by the walk are bounded too (memory).
+  let running = 0;
+  let unread = 0;
+  const levels: Array<{ tasks: FolderTask[]; next: number }> = [];
+  const topUp = () => {
+    for (let depth = levels.length - 1; depth >= 0 && running < prefetch && unread < UNREAD_LIMIT; depth--) {
+      const level = levels[depth]!;
+      while (level.next < level.tasks.length && running < prefetch && unread < UNREAD_LIMIT) start(level.tasks[level.next++]!);
+    }
+  };
+  const start = (task: FolderTask): Promise<FolderScan> => {
+    if (task.scan) return task.scan;
+    running++;
+    unread++;
+    const record = cache?.folder(alias, task.cacheKey) ?? null;
+    task.scan = scanFolder(task.entry.diskPath, { hash, inlineHashLimit, cache: record, ...(signal ? { signal } : {}) });
+    // Read (and its error thrown) when the walk gets there; meanwhile the next job starts.
+    task.scan.then(() => undefined, () => undefined).then(() => {
+      running--;
+      topUp();
+    });
+    return task.scan;
+  };
+
+  async function* walk(task: FolderTask): AsyncGenerator<InventoryEntry[]> {
+    signal?.throwIfAborted();
+    let scan: FolderScan;
     try {
-      children = await listFolder(folderDisk);
-    } catch (error) {
-      entry.error = errorOf(error);
+      scan = await start(task);
+    } finally {
+      unread--;
     }
-    yield entry;
-    for (let start = 0; start < children.length; start += concurrency) {
-      signal?.throwIfAborted();
-      const window = children.slice(start, start + concurrency);
-      const found = await Promise.all(window.map(async (child) => {
-        const disk = path.join(folderDisk, child.name);
-        if (isInternal(child.name, disk)) return null;
-        try {
-          return { child, disk, stats: await fs.lstat(disk, { bigint: true }) };
-        } catch (error) {
-          return { child, disk, error };
-        }
-      }));
-      for (const item of found) {
-        if (!item) continue;
-        const { child, disk } = item;
-        const childRelative = childPath(relative, child.normalized);
-        const childInventory = childPath(folderPath, child.normalized);
-        if ('error' in item) {
-          if ((item.error as NodeJS.ErrnoException).code === 'ENOENT') {
-            onSkip?.({ path: childInventory, diskPath: disk, reason: 'vanished' });
-            continue;
-          }
-          if (ignored(childRelative, false)) continue;
-          yield { path: childInventory, diskPath: disk, type: 'file', size: 0, mtimeNs: 0n, mode: 0, inode: 0n, device: 0n,
-            error: errorOf(item.error), ...(child.collision ? { collision: child.collision } : {}) };
-          continue;
-        }
-        const type = typeOf(item.stats);
-        if (ignored(childRelative, type === 'folder')) continue;
-        if (type === null) {
-          onSkip?.({ path: childInventory, diskPath: disk, reason: 'special' });
-          continue;
-        }
-        if (type === 'folder') {
-          yield* walk(childInventory, disk, childRelative, item.stats, child.collision);
-          continue;
-        }
-        const childEntry = await describe(childInventory, disk, item.stats, type);
-        if (child.collision) childEntry.collision = child.collision;
-        yield childEntry;
+    meter.progress.filesHashed += scan.filesHashed;
+    meter.progress.filesFromCache += scan.filesFromCache;
+    meter.progress.bytesHashed += scan.bytesHashed;
+    if (scan.folderErrno) task.entry.error = errnoError(scan.folderErrno, `listing ${task.entry.path}`);
+    for (const gone of scan.vanishedFolders) cache?.forgetTree(alias, childPath(task.cacheKey, gone));
+
+    const items: Array<InventoryEntry | FolderTask> = [];
+    const subfolders: FolderTask[] = [];
+    const largeFiles: Array<Promise<void>> = [];
+    const hashedHere = new Map<FolderEntry, InventoryEntry>();
+    for (const { raw, normalized, collision } of order(scan)) {
+      const diskPath = join(task.entry.diskPath, raw.name);
+      if (isInternal(raw.name, diskPath)) continue;
+      const path = `${task.entry.path}/${normalized}`;
+      const relative = rules.length > 0 ? childPath(task.relative, normalized) : '';
+      const unreadable = (error: { code: string; message: string }): InventoryEntry => ({ path, diskPath, type: 'file', size: 0,
+        mtimeNs: 0n, mode: 0, inode: 0n, device: 0n, error, ...(collision ? { collision } : {}) });
+      if (raw.nameNotUtf8) {
+        items.push(unreadable({ code: 'EILSEQ', message: `the name of ${path} is not valid UTF-8` }));
+        continue;
       }
+      if (raw.statErrno) {
+        if (raw.statErrno === osConstants.errno.ENOENT) onSkip?.({ path, diskPath, reason: 'vanished' });
+        else if (!ignored(relative, false)) items.push(unreadable(errnoError(raw.statErrno, `reading ${path}`)));
+        continue;
+      }
+      if (ignored(relative, raw.type === 'folder')) continue;
+      if (raw.type === 'special' || raw.type === 'unknown') {
+        onSkip?.({ path, diskPath, reason: 'special' });
+        continue;
+      }
+      if (raw.type === 'folder') {
+        const sub: FolderTask = { entry: folderEntry(path, diskPath, raw), relative, cacheKey: childPath(task.cacheKey, raw.name), scan: null };
+        if (collision) sub.entry.collision = collision;
+        items.push(sub);
+        subfolders.push(sub);
+        continue;
+      }
+      const entry: InventoryEntry = { path, diskPath, type: raw.type, size: raw.size, mtimeNs: raw.mtimeNs, mode: raw.mode & 0o7777,
+        inode: raw.inode, device: raw.device };
+      if (collision) entry.collision = collision;
+      if (raw.linkTarget !== undefined) entry.linkTarget = raw.linkTarget;
+      if (raw.changedWhileHashed) entry.changedDuringScan = true;
+      if (raw.digestState === 'cache' || raw.digestState === 'hashed') {
+        entry.digest = raw.digest!;
+        entry.digestSource = raw.digestState;
+        if (raw.silentCorruption) entry.silentCorruption = true;
+      } else if (raw.digestState === 'failed') {
+        entry.error = errnoError(raw.hashErrno, `reading ${path}`);
+      } else if (raw.digestState === 'pending') {
+        largeFiles.push(hasher.hash(entry, raw.digest));
+        hashedHere.set(raw, entry);
+      }
+      items.push(entry);
     }
+
+    levels.push({ tasks: subfolders, next: 0 });
+    try {
+      topUp();
+      if (largeFiles.length > 0) await Promise.all(largeFiles);
+      let batch: InventoryEntry[] = [task.entry];
+      for (const item of items) {
+        if (isTask(item)) {
+          if (batch.length > 0) yield batch;
+          batch = [];
+          yield* walk(item);
+          topUp();
+          continue;
+        }
+        batch.push(item);
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      levels.pop();
+    }
+    if (cache && scan.cacheStale) cache.storeFolder(alias, task.cacheKey, encodeFolderCache(cacheRecord(scan, hashedHere)));
   }
-  yield* walk(normalizeName(alias), root, '', rootStats);
+
+  const rootEntry = folderEntry(normalizeName(alias), realRoot, { mode: Number(rootStats.mode), mtimeNs: rootStats.mtimeNs,
+    inode: rootStats.ino, device: rootStats.dev });
+  yield* walk({ entry: rootEntry, relative: '', cacheKey: '', scan: null });
+}
+
+// What the cache keeps of a folder: its files with a trustworthy digest and its sub-folders, in
+// the byte order the native job listed them.
+function cacheRecord(scan: FolderScan, hashedHere: ReadonlyMap<FolderEntry, InventoryEntry>): CachedFolderEntry[] {
+  const record: CachedFolderEntry[] = [];
+  for (const raw of scan.entries) {
+    if (raw.statErrno || raw.nameNotUtf8) continue;
+    const base = { name: raw.name, size: raw.size, mtimeNs: raw.mtimeNs, inode: raw.inode };
+    if (raw.type === 'folder') {
+      record.push({ ...base, kind: 'folder' });
+      continue;
+    }
+    if (raw.type !== 'file') continue;
+    const late = hashedHere.get(raw);
+    const digest = late ? (late.changedDuringScan || late.error ? undefined : late.digest)
+      : raw.changedWhileHashed || (raw.digestState !== 'cache' && raw.digestState !== 'hashed') ? undefined : raw.digest;
+    if (digest) record.push({ ...base, kind: 'file', digest });
+  }
+  return record;
 }
