@@ -35,22 +35,122 @@ export interface FolderEntry {
   nameNotUtf8: boolean;
 }
 
-export interface FolderScan {
-  /** Sorted by the names' UTF-8 bytes. */
-  entries: FolderEntry[];
+/**
+ * One listed folder. Entries are read by index (sorted by the names' UTF-8 bytes): a walk over
+ * millions of entries builds its own objects from these fields without an intermediate one
+ * per entry; `entry(i)` gives them as one object.
+ */
+export class FolderScan {
   /** errno of opening or listing the folder; 0 when it was listed. */
-  folderErrno: number;
+  readonly folderErrno: number;
   /** Some name is not plain ASCII (byte order may then differ from inventory order). */
-  nonAscii: boolean;
+  readonly nonAscii: boolean;
   /** Some name has an upper-case ASCII letter (names may then collide once case is folded). */
-  upperCase: boolean;
+  readonly upperCase: boolean;
   /** The cache record does not describe the folder's files exactly: store a new one. */
-  cacheStale: boolean;
+  readonly cacheStale: boolean;
   /** Sub-folders the cache record knew that are no longer there: their records can go. */
-  vanishedFolders: string[];
-  bytesHashed: number;
-  filesHashed: number;
-  filesFromCache: number;
+  readonly vanishedFolders: string[] = [];
+  readonly bytesHashed: number;
+  readonly filesHashed: number;
+  readonly filesFromCache: number;
+  readonly count: number;
+  readonly #buffer: Buffer;
+  readonly #view: DataView;
+  readonly #offsets: Uint32Array;
+  // Entries of a folder are nearly always on one device: one BigInt for all of them.
+  #device = 0n;
+  #deviceLow = -1;
+  #deviceHigh = -1;
+
+  constructor(buffer: Buffer) {
+    const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    this.#buffer = buffer;
+    this.#view = view;
+    this.count = view.getUint32(0, true);
+    const flags = view.getUint32(4, true);
+    this.folderErrno = view.getInt32(8, true);
+    this.nonAscii = (flags & 1) !== 0;
+    this.cacheStale = (flags & 2) !== 0;
+    this.upperCase = (flags & 4) !== 0;
+    this.bytesHashed = Number(view.getBigUint64(16, true));
+    this.filesHashed = view.getUint32(24, true);
+    this.filesFromCache = view.getUint32(28, true);
+    this.#offsets = new Uint32Array(this.count);
+    let at = HEADER;
+    for (let i = 0; i < this.count; i++) {
+      this.#offsets[i] = at;
+      at += ENTRY + padded(view.getUint32(at, true)) + padded(view.getUint32(at + 4, true));
+    }
+    const vanished = view.getUint32(12, true);
+    for (let i = 0; i < vanished; i++) {
+      const length = view.getUint32(at, true);
+      this.vanishedFolders.push(buffer.toString('utf8', at + 8, at + 8 + length));
+      at += 8 + padded(length);
+    }
+  }
+
+  name(i: number): string {
+    const at = this.#offsets[i]!;
+    return this.#buffer.toString('utf8', at + ENTRY, at + ENTRY + this.#view.getUint32(at, true));
+  }
+  type(i: number): FolderEntryType { return TYPES[this.#buffer[this.#offsets[i]! + 8]!]!; }
+  digestState(i: number): FolderEntry['digestState'] { return DIGEST_STATES[this.#buffer[this.#offsets[i]! + 9]!]!; }
+  #flags(i: number): number { return this.#buffer[this.#offsets[i]! + 10]!; }
+  changedWhileHashed(i: number): boolean { return (this.#flags(i) & 1) !== 0; }
+  silentCorruption(i: number): boolean { return (this.#flags(i) & 2) !== 0; }
+  nameNotUtf8(i: number): boolean { return (this.#flags(i) & 4) !== 0; }
+  statErrno(i: number): number { return this.#view.getInt32(this.#offsets[i]! + 12, true); }
+  mode(i: number): number { return this.#view.getUint32(this.#offsets[i]! + 16, true); }
+  hashErrno(i: number): number { return this.#view.getInt32(this.#offsets[i]! + 20, true); }
+  size(i: number): number {
+    const at = this.#offsets[i]!;
+    return this.#view.getUint32(at + 24, true) + this.#view.getUint32(at + 28, true) * 2 ** 32;
+  }
+  mtimeNs(i: number): bigint { return this.#view.getBigInt64(this.#offsets[i]! + 32, true); }
+  inode(i: number): bigint { return this.#view.getBigUint64(this.#offsets[i]! + 40, true); }
+  device(i: number): bigint {
+    const at = this.#offsets[i]!;
+    const low = this.#view.getUint32(at + 48, true);
+    const high = this.#view.getUint32(at + 52, true);
+    if (low !== this.#deviceLow || high !== this.#deviceHigh) {
+      this.#deviceLow = low;
+      this.#deviceHigh = high;
+      this.#device = this.#view.getBigUint64(at + 48, true);
+    }
+    return this.#device;
+  }
+  /** A view into the result (one allocation per folder, not per digest); undefined when there is none. */
+  digest(i: number): Buffer | undefined {
+    const at = this.#offsets[i]!;
+    const state = this.#buffer[at + 9]!;
+    if (state !== 1 && state !== 2 && (this.#buffer[at + 10]! & 8) === 0) return undefined;
+    return this.#buffer.subarray(at + 56, at + 88);
+  }
+  linkTarget(i: number): string | undefined {
+    const at = this.#offsets[i]!;
+    if (this.#buffer[at + 8] !== 2 || this.statErrno(i) !== 0) return undefined;
+    const linkAt = at + ENTRY + padded(this.#view.getUint32(at, true));
+    return this.#buffer.toString('utf8', linkAt, linkAt + this.#view.getUint32(at + 4, true));
+  }
+
+  entry(i: number): FolderEntry {
+    const entry: FolderEntry = {
+      name: this.name(i), type: this.type(i), statErrno: this.statErrno(i), mode: this.mode(i), size: this.size(i),
+      mtimeNs: this.mtimeNs(i), inode: this.inode(i), device: this.device(i), digestState: this.digestState(i),
+      hashErrno: this.hashErrno(i), changedWhileHashed: this.changedWhileHashed(i), silentCorruption: this.silentCorruption(i),
+      nameNotUtf8: this.nameNotUtf8(i),
+    };
+    const digest = this.digest(i);
+    if (digest) entry.digest = digest;
+    const link = this.linkTarget(i);
+    if (link !== undefined) entry.linkTarget = link;
+    return entry;
+  }
+
+  get entries(): FolderEntry[] {
+    return Array.from({ length: this.count }, (_, i) => this.entry(i));
+  }
 }
 
 export interface FolderScanOptions {
@@ -70,77 +170,13 @@ const CACHE_ENTRY = 64;
 const padded = (n: number) => (n + 7) & ~7;
 export const DEFAULT_INLINE_HASH_LIMIT = 1 << 20;
 
-function decode(buffer: Buffer): FolderScan {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  const count = view.getUint32(0, true);
-  const flags = view.getUint32(4, true);
-  const vanished = view.getUint32(12, true);
-  const entries: FolderEntry[] = new Array(count);
-  let at = HEADER;
-  // Entries of a folder are nearly always on one device: one BigInt for all of them.
-  let device = 0n;
-  let deviceLow = -1;
-  let deviceHigh = -1;
-  const sameDevice = (low: number, high: number) => {
-    if (low === deviceLow && high === deviceHigh) return true;
-    deviceLow = low;
-    deviceHigh = high;
-    return false;
-  };
-  for (let i = 0; i < count; i++) {
-    const nameLength = view.getUint32(at, true);
-    const linkLength = view.getUint32(at + 4, true);
-    const entryFlags = buffer[at + 10]!;
-    const digestState = DIGEST_STATES[buffer[at + 9]!]!;
-    const nameAt = at + ENTRY;
-    const linkAt = nameAt + padded(nameLength);
-    const entry: FolderEntry = {
-      name: buffer.toString('utf8', nameAt, nameAt + nameLength),
-      type: TYPES[buffer[at + 8]!]!,
-      statErrno: view.getInt32(at + 12, true),
-      mode: view.getUint32(at + 16, true),
-      hashErrno: view.getInt32(at + 20, true),
-      size: view.getUint32(at + 24, true) + view.getUint32(at + 28, true) * 2 ** 32,
-      mtimeNs: view.getBigInt64(at + 32, true),
-      inode: view.getBigUint64(at + 40, true),
-      device: sameDevice(view.getUint32(at + 48, true), view.getUint32(at + 52, true)) ? device : (device = view.getBigUint64(at + 48, true)),
-      digestState,
-      changedWhileHashed: (entryFlags & 1) !== 0,
-      silentCorruption: (entryFlags & 2) !== 0,
-      nameNotUtf8: (entryFlags & 4) !== 0,
-    };
-    // A view into the result: one allocation per folder, not per digest.
-    if (digestState === 'cache' || digestState === 'hashed' || (entryFlags & 8) !== 0) entry.digest = buffer.subarray(at + 56, at + 88);
-    if (entry.type === 'symlink' && entry.statErrno === 0) entry.linkTarget = buffer.toString('utf8', linkAt, linkAt + linkLength);
-    entries[i] = entry;
-    at = linkAt + padded(linkLength);
-  }
-  const vanishedFolders: string[] = [];
-  for (let i = 0; i < vanished; i++) {
-    const length = view.getUint32(at, true);
-    vanishedFolders.push(buffer.toString('utf8', at + 8, at + 8 + length));
-    at += 8 + padded(length);
-  }
-  return {
-    entries,
-    folderErrno: view.getInt32(8, true),
-    nonAscii: (flags & 1) !== 0,
-    upperCase: (flags & 4) !== 0,
-    cacheStale: (flags & 2) !== 0,
-    vanishedFolders,
-    bytesHashed: Number(view.getBigUint64(16, true)),
-    filesHashed: view.getUint32(24, true),
-    filesFromCache: view.getUint32(28, true),
-  };
-}
-
 /** Lists and examines one folder on a worker thread; nothing is followed through links. */
 export async function scanFolder(folder: string, options: FolderScanOptions): Promise<FolderScan> {
   const control = new JobControl(options.signal ? { signal: options.signal } : {});
   try {
     const packed = await control.run((buffer) => nativeAddon().scanFolder(folder, HASH_IDS[options.hash],
       options.inlineHashLimit ?? DEFAULT_INLINE_HASH_LIMIT, options.cache ?? null, buffer));
-    return decode(packed);
+    return new FolderScan(packed);
   } catch (error) {
     throw fromNativeError(error);
   }

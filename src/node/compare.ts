@@ -75,8 +75,19 @@ function sameEverywhere(entries: Array<InventoryEntry | null>): boolean {
   return first.type !== 'file' || first.digest !== undefined;
 }
 
+// The groups of an identical row: one shared, frozen value per node count (rows are read, never edited).
+const together = new Map<number, number[][]>();
+function allTogether(count: number): number[][] {
+  let groups = together.get(count);
+  if (!groups) {
+    groups = Object.freeze([Object.freeze(Array.from({ length: count }, (_, node) => node))]) as unknown as number[][];
+    together.set(count, groups);
+  }
+  return groups;
+}
+
 function classify(entries: Array<InventoryEntry | null>): { status: ComparisonStatus; groups: number[][] } {
-  if (sameEverywhere(entries)) return { status: 'identical', groups: [entries.map((_, node) => node)] };
+  if (sameEverywhere(entries)) return { status: 'identical', groups: allTogether(entries.length) };
   return classifySlowly(entries);
 }
 

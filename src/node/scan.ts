@@ -6,7 +6,7 @@
 // instead of ending the walk.
 import { constants as osConstants } from 'node:os';
 import { promises as fs } from 'node:fs';
-import { DEFAULT_INLINE_HASH_LIMIT, encodeFolderCache, scanFolder, type CachedFolderEntry, type FolderEntry,
+import { DEFAULT_INLINE_HASH_LIMIT, encodeFolderCache, scanFolder, type CachedFolderEntry,
   type FolderScan } from '../engine/folder-scan.js';
 import type { HashPolicy, InventoryEntry, InventoryProgress, SkippedEntry } from './entries.js';
 import type { HashCache } from './hash-cache.js';
@@ -50,10 +50,14 @@ interface FolderTask {
   scan: Promise<FolderScan> | null;
 }
 
-interface Child {
-  raw: FolderEntry;
-  normalized: string;
-  collision?: 'case' | 'normalization';
+// A folder's entries in inventory order, by index into its scan.
+interface Listing {
+  order: number[];
+  /** On disk, by index. */
+  names: string[];
+  /** NFC, by index (the same array as `names` when every name is ASCII). */
+  normalized: string[];
+  collisions: Map<number, 'case' | 'normalization'> | null;
 }
 
 const isTask = (item: InventoryEntry | FolderTask): item is FolderTask => 'cacheKey' in item;
@@ -63,34 +67,35 @@ const join = (folder: string, name: string) => (folder.endsWith('/') ? `${folder
 
 // Inventory order of a folder's entries; siblings that would be one file on a case-insensitive
 // or normalising file system are flagged.
-function order(scan: FolderScan): Child[] {
-  const children: Child[] = scan.entries.map((raw) => ({ raw, normalized: scan.nonAscii ? normalizeName(raw.name) : raw.name }));
+function listing(scan: FolderScan): Listing {
+  const names: string[] = new Array(scan.count);
+  for (let i = 0; i < scan.count; i++) names[i] = scan.name(i);
+  const normalized = scan.nonAscii ? names.map(normalizeName) : names;
+  const order = Array.from({ length: scan.count }, (_, i) => i);
   // The native job sorts by bytes, which is inventory order for ASCII names.
   if (scan.nonAscii) {
-    children.sort((a, b) => (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : a.raw.name < b.raw.name ? -1 : 1));
+    order.sort((a, b) => {
+      const x = normalized[a]!;
+      const y = normalized[b]!;
+      return x < y ? -1 : x > y ? 1 : names[a]! < names[b]! ? -1 : 1;
+    });
   }
   // Lower-case ASCII names cannot collide.
-  if (!scan.nonAscii && !scan.upperCase) return children;
-  const groups = new Map<string, Child | Child[]>();
-  const collided: Child[][] = [];
-  for (const child of children) {
-    const key = scan.nonAscii ? collisionKey(child.normalized) : child.normalized.toLowerCase();
-    const existing = groups.get(key);
-    if (!existing) {
-      groups.set(key, child);
-    } else if (Array.isArray(existing)) {
-      existing.push(child);
-    } else {
-      const group = [existing, child];
-      groups.set(key, group);
-      collided.push(group);
-    }
+  if (!scan.nonAscii && !scan.upperCase) return { order, names, normalized, collisions: null };
+  const groups = new Map<string, number[]>();
+  for (const i of order) {
+    const key = scan.nonAscii ? collisionKey(normalized[i]!) : normalized[i]!.toLowerCase();
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
   }
-  for (const group of collided) {
-    const sameName = group.some((child, i) => group.some((other, j) => i !== j && other.normalized === child.normalized));
-    for (const child of group) child.collision = sameName ? 'normalization' : 'case';
+  const collisions = new Map<number, 'case' | 'normalization'>();
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const sameName = group.some((a) => group.some((b) => a !== b && normalized[a] === normalized[b]));
+    for (const i of group) collisions.set(i, sameName ? 'normalization' : 'case');
   }
-  return children;
+  return { order, names, normalized, collisions };
 }
 
 function folderEntry(path: string, diskPath: string, raw: { mode: number; mtimeNs: bigint; inode: bigint; device: bigint }): InventoryEntry {
@@ -157,49 +162,59 @@ export async function* scanSource(alias: string, root: string, options: ScanOpti
     const items: Array<InventoryEntry | FolderTask> = [];
     const subfolders: FolderTask[] = [];
     const largeFiles: Array<Promise<void>> = [];
-    const hashedHere = new Map<FolderEntry, InventoryEntry>();
-    for (const { raw, normalized, collision } of order(scan)) {
-      const diskPath = join(task.entry.diskPath, raw.name);
-      if (isInternal(raw.name, diskPath)) continue;
-      const path = `${task.entry.path}/${normalized}`;
-      const relative = rules.length > 0 ? childPath(task.relative, normalized) : '';
+    const hashedHere = new Map<number, InventoryEntry>();
+    const { order, names, normalized, collisions } = listing(scan);
+    for (const i of order) {
+      const name = names[i]!;
+      const diskPath = join(task.entry.diskPath, name);
+      if (isInternal(name, diskPath)) continue;
+      const path = `${task.entry.path}/${normalized[i]!}`;
+      const relative = rules.length > 0 ? childPath(task.relative, normalized[i]!) : '';
+      const collision = collisions?.get(i);
       const unreadable = (error: { code: string; message: string }): InventoryEntry => ({ path, diskPath, type: 'file', size: 0,
         mtimeNs: 0n, mode: 0, inode: 0n, device: 0n, error, ...(collision ? { collision } : {}) });
-      if (raw.nameNotUtf8) {
+      if (scan.nameNotUtf8(i)) {
         items.push(unreadable({ code: 'EILSEQ', message: `the name of ${path} is not valid UTF-8` }));
         continue;
       }
-      if (raw.statErrno) {
-        if (raw.statErrno === osConstants.errno.ENOENT) onSkip?.({ path, diskPath, reason: 'vanished' });
-        else if (!ignored(relative, false)) items.push(unreadable(errnoError(raw.statErrno, `reading ${path}`)));
+      const statErrno = scan.statErrno(i);
+      if (statErrno) {
+        if (statErrno === osConstants.errno.ENOENT) onSkip?.({ path, diskPath, reason: 'vanished' });
+        else if (!ignored(relative, false)) items.push(unreadable(errnoError(statErrno, `reading ${path}`)));
         continue;
       }
-      if (ignored(relative, raw.type === 'folder')) continue;
-      if (raw.type === 'special' || raw.type === 'unknown') {
+      const type = scan.type(i);
+      if (ignored(relative, type === 'folder')) continue;
+      if (type === 'special' || type === 'unknown') {
         onSkip?.({ path, diskPath, reason: 'special' });
         continue;
       }
-      if (raw.type === 'folder') {
-        const sub: FolderTask = { entry: folderEntry(path, diskPath, raw), relative, cacheKey: childPath(task.cacheKey, raw.name), scan: null };
-        if (collision) sub.entry.collision = collision;
+      if (type === 'folder') {
+        const entry = folderEntry(path, diskPath, { mode: scan.mode(i), mtimeNs: scan.mtimeNs(i), inode: scan.inode(i), device: scan.device(i) });
+        if (collision) entry.collision = collision;
+        const sub: FolderTask = { entry, relative, cacheKey: childPath(task.cacheKey, name), scan: null };
         items.push(sub);
         subfolders.push(sub);
         continue;
       }
-      const entry: InventoryEntry = { path, diskPath, type: raw.type, size: raw.size, mtimeNs: raw.mtimeNs, mode: raw.mode & 0o7777,
-        inode: raw.inode, device: raw.device };
+      const entry: InventoryEntry = { path, diskPath, type, size: scan.size(i), mtimeNs: scan.mtimeNs(i), mode: scan.mode(i) & 0o7777,
+        inode: scan.inode(i), device: scan.device(i) };
       if (collision) entry.collision = collision;
-      if (raw.linkTarget !== undefined) entry.linkTarget = raw.linkTarget;
-      if (raw.changedWhileHashed) entry.changedDuringScan = true;
-      if (raw.digestState === 'cache' || raw.digestState === 'hashed') {
-        entry.digest = raw.digest!;
-        entry.digestSource = raw.digestState;
-        if (raw.silentCorruption) entry.silentCorruption = true;
-      } else if (raw.digestState === 'failed') {
-        entry.error = errnoError(raw.hashErrno, `reading ${path}`);
-      } else if (raw.digestState === 'pending') {
-        largeFiles.push(hasher.hash(entry, raw.digest));
-        hashedHere.set(raw, entry);
+      if (type === 'symlink') {
+        const target = scan.linkTarget(i);
+        if (target !== undefined) entry.linkTarget = target;
+      }
+      if (scan.changedWhileHashed(i)) entry.changedDuringScan = true;
+      const state = scan.digestState(i);
+      if (state === 'cache' || state === 'hashed') {
+        entry.digest = scan.digest(i)!;
+        entry.digestSource = state;
+        if (scan.silentCorruption(i)) entry.silentCorruption = true;
+      } else if (state === 'failed') {
+        entry.error = errnoError(scan.hashErrno(i), `reading ${path}`);
+      } else if (state === 'pending') {
+        largeFiles.push(hasher.hash(entry, scan.digest(i)));
+        hashedHere.set(i, entry);
       }
       items.push(entry);
     }
@@ -227,7 +242,7 @@ export async function* scanSource(alias: string, root: string, options: ScanOpti
     } finally {
       levels.pop();
     }
-    if (cache && scan.cacheStale) cache.storeFolder(alias, task.cacheKey, encodeFolderCache(cacheRecord(scan, hashedHere)));
+    if (cache && scan.cacheStale) cache.storeFolder(alias, task.cacheKey, encodeFolderCache(cacheRecord(scan, names, hashedHere)));
   }
 
   const rootEntry = folderEntry(normalizeName(alias), realRoot, { mode: Number(rootStats.mode), mtimeNs: rootStats.mtimeNs,
@@ -237,19 +252,20 @@ export async function* scanSource(alias: string, root: string, options: ScanOpti
 
 // What the cache keeps of a folder: its files with a trustworthy digest and its sub-folders, in
 // the byte order the native job listed them.
-function cacheRecord(scan: FolderScan, hashedHere: ReadonlyMap<FolderEntry, InventoryEntry>): CachedFolderEntry[] {
+function cacheRecord(scan: FolderScan, names: readonly string[], hashedHere: ReadonlyMap<number, InventoryEntry>): CachedFolderEntry[] {
   const record: CachedFolderEntry[] = [];
-  for (const raw of scan.entries) {
-    if (raw.statErrno || raw.nameNotUtf8) continue;
-    const base = { name: raw.name, size: raw.size, mtimeNs: raw.mtimeNs, inode: raw.inode };
-    if (raw.type === 'folder') {
+  for (let i = 0; i < scan.count; i++) {
+    const type = scan.type(i);
+    if (scan.statErrno(i) || scan.nameNotUtf8(i) || (type !== 'folder' && type !== 'file')) continue;
+    const base = { name: names[i]!, size: scan.size(i), mtimeNs: scan.mtimeNs(i), inode: scan.inode(i) };
+    if (type === 'folder') {
       record.push({ ...base, kind: 'folder' });
       continue;
     }
-    if (raw.type !== 'file') continue;
-    const late = hashedHere.get(raw);
+    const late = hashedHere.get(i);
+    const state = scan.digestState(i);
     const digest = late ? (late.changedDuringScan || late.error ? undefined : late.digest)
-      : raw.changedWhileHashed || (raw.digestState !== 'cache' && raw.digestState !== 'hashed') ? undefined : raw.digest;
+      : scan.changedWhileHashed(i) || (state !== 'cache' && state !== 'hashed') ? undefined : scan.digest(i);
     if (digest) record.push({ ...base, kind: 'file', digest });
   }
   return record;
