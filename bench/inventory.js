@@ -94,10 +94,10 @@ log('inventory rate, warm cache');
 {
   const script = `const { LocalDataNode } = await import(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
 const node = new LocalDataNode({ name: 'bench', sources: [{ alias: 'a', path: ${JSON.stringify(a)} }], stateFolder: ${JSON.stringify(path.join(state, 'rate'))} });
-for await (const e of node.inventory()) {}
+for await (const batch of node.inventory()) {}
 const started = performance.now();
 let n = 0;
-for await (const e of node.inventory()) if (e.type === 'file') n++;
+for await (const batch of node.inventory()) for (const e of batch) if (e.type === 'file') n++;
 process.stdout.write(String(n / ((performance.now() - started) / 1000)));
 await node.close();`;
   const rates = [];

@@ -13,6 +13,9 @@ export type DeltanodeErrorCode =
   | 'DELTANODE_ERR_OUT_OF_MEMORY'
   | 'DELTANODE_ERR_NATIVE_LOAD'
   | 'DELTANODE_ERR_STATE_BUSY'
+  | 'DELTANODE_ERR_STATE_CORRUPT'
+  | 'DELTANODE_ERR_READ_ONLY'
+  | 'DELTANODE_ERR_UNSAFE_PATH'
   | 'DELTANODE_ERR_INTERNAL';
 
 export class DeltanodeError extends Error {
@@ -97,6 +100,33 @@ export class StateBusyError extends DeltanodeError {
   declare readonly code: 'DELTANODE_ERR_STATE_BUSY';
   constructor(message: string, options?: ErrorOptions) {
     super('DELTANODE_ERR_STATE_BUSY', message, options);
+  }
+}
+
+/** A file in a node's state folder holds something deltanode did not write there. */
+export class StateCorruptError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_STATE_CORRUPT';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_STATE_CORRUPT', message, options);
+  }
+}
+
+/** A write was asked of a read-only source; the node refused it whoever asked. */
+export class ReadOnlyError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_READ_ONLY';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_READ_ONLY', message, options);
+  }
+}
+
+/**
+ * A path is not a plain inventory path (absolute, `..`, NUL, not NFC, an unknown source) or leads
+ * through a symlink: nothing was read or written.
+ */
+export class UnsafePathError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_UNSAFE_PATH';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_UNSAFE_PATH', message, options);
   }
 }
 

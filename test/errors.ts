@@ -15,6 +15,9 @@ t.test('every error class has its code and name', async (t) => {
     [new api.IoError('x', { errno: 2, path: '/p' }), 'DELTANODE_ERR_IO'],
     [new api.NativeLoadError('x'), 'DELTANODE_ERR_NATIVE_LOAD'],
     [new api.StateBusyError('x'), 'DELTANODE_ERR_STATE_BUSY'],
+    [new api.StateCorruptError('x'), 'DELTANODE_ERR_STATE_CORRUPT'],
+    [new api.ReadOnlyError('x'), 'DELTANODE_ERR_READ_ONLY'],
+    [new api.UnsafePathError('x'), 'DELTANODE_ERR_UNSAFE_PATH'],
     [new api.InternalError('DELTANODE_ERR_INTERNAL', 'x'), 'DELTANODE_ERR_INTERNAL'],
   ];
   for (const [error, code] of cases) {

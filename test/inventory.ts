@@ -199,3 +199,15 @@ t.test('unreadable files become error entries; cancellation rejects', async (t) 
   setTimeout(() => controller.abort(), 50);
   await t.rejects(collect(node.inventory({ signal: controller.signal, hash: 'full' })), AbortedError);
 });
+
+t.test('a node keeps one identity across runs; racing processes agree on it', async (t) => {
+  const state = path.join(t.testdir(), 'state');
+  const make = () => new LocalDataNode({ name: 'n', sources: [{ alias: 'd', path: '.' }], stateFolder: state });
+  const ids = await Promise.all(Array.from({ length: 8 }, () => make().identity()));
+  t.equal(new Set(ids.map((identity) => identity.id)).size, 1, 'eight at once: one id');
+  t.match(ids[0]!.id, /^[0-9a-f]{32}$/);
+  t.equal((await make().identity()).id, ids[0]!.id, 'the same next time');
+  t.same((await fs.readdir(state)).sort(), ['node-id'], 'no temporary files left');
+  await fs.writeFile(path.join(state, 'node-id'), 'not an id');
+  await t.rejects(make().identity(), { code: 'DELTANODE_ERR_STATE_CORRUPT' }, 'a damaged id file is an error, not a new identity');
+});

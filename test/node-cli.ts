@@ -1,10 +1,10 @@
 // deltanode inventory | compare: tables, JSON documents, exit statuses.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { hash } from '../src/index.js';
-import { deltanode } from './fixtures/helpers.js';
+import { cliPath, deltanode } from './fixtures/helpers.js';
 
 t.test('inventory lists entries with digests; --json is one document', async (t) => {
   const dir = t.testdir({ data: { 'a.txt': 'alpha', sub: { b: 'bravo' } }, state: {} });
@@ -56,4 +56,28 @@ t.test('compare exits 0 for identical trees and 1 otherwise', async (t) => {
   t.equal((await deltanode(['compare', path.join(dir, 'a')])).code, 2, 'one node is a usage error');
   t.equal((await deltanode(['compare', '--bogus', path.join(dir, 'a'), path.join(dir, 'b')])).code, 2);
   t.equal((await deltanode(['compare', 'x=', path.join(dir, 'b')])).code, 2, 'a node without folders');
+});
+
+t.test('silent corruption is counted and warned about; a closed reader ends the command quietly', async (t) => {
+  const dir = t.testdir({ data: { 'a.txt': 'alpha' }, state: {} });
+  const state = path.join(dir, 'state');
+  const file = path.join(dir, 'data', 'a.txt');
+  await fs.utimes(file, 1_700_000_000, 1_700_000_000);
+  t.equal((await deltanode(['inventory', '--state', state, path.join(dir, 'data')])).code, 0);
+  await fs.writeFile(file, 'ALPHA');
+  await fs.utimes(file, 1_700_000_000, 1_700_000_000);
+  const table = await deltanode(['inventory', '--hash', 'full', '--state', state, path.join(dir, 'data')]);
+  t.match(table.stdout.toString(), /warning: 1 files have other content than recorded/);
+  const json = await deltanode(['inventory', '--json', '--hash', 'full', '--state', state, path.join(dir, 'data')]);
+  t.equal((JSON.parse(json.stdout.toString()) as { summary: { silentCorruption: number } }).summary.silentCorruption, 0,
+    'the cache learnt the new content on the run before');
+
+  // Enough rows to fill a pipe: the reader (head) goes away while the command still writes.
+  const many = path.join(dir, 'many');
+  await fs.mkdir(many);
+  for (let i = 0; i < 3000; i++) await fs.writeFile(path.join(many, `file-with-a-long-name-${i}`), String(i));
+  const script = `"${process.execPath}" "${cliPath}" compare --json --state "${state}" "${many}" "${path.join(dir, 'data')}" | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`;
+  const result = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+  t.equal(result.stdout.trim(), '141', 'the status of a process ended by SIGPIPE');
+  t.equal(result.stderr, '', 'no stack trace');
 });

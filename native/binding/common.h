@@ -42,6 +42,15 @@ class PromiseWorker : public Napi::AsyncWorker {
   int errno_ = 0;
 };
 
+// A JavaScript function body that queues a Worker built from its arguments and returns its promise.
+template <class Worker>
+Napi::Value start_worker(const Napi::CallbackInfo& info) {
+  auto* worker = new Worker(info);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
 // The ArrayBuffer of u64 slots through which JavaScript cancels a job and reads its progress.
 // Holding a reference keeps the memory alive while the worker thread uses it.
 class ControlBuffer {

@@ -111,21 +111,13 @@ class HashFileWorker final : public PromiseWorker {
   HashFileResult result_;
 };
 
-template <class Worker>
-Napi::Value start(const Napi::CallbackInfo& info) {
-  auto* worker = new Worker(info);
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
-}
-
 }  // namespace
 
 void init_file_jobs(Napi::Env env, Napi::Object exports) {
-  exports.Set("signatureFile", Napi::Function::New(env, start<SignatureFileWorker>, "signatureFile"));
-  exports.Set("deltaFile", Napi::Function::New(env, start<DeltaFileWorker>, "deltaFile"));
-  exports.Set("patchFile", Napi::Function::New(env, start<PatchFileWorker>, "patchFile"));
-  exports.Set("hashFile", Napi::Function::New(env, start<HashFileWorker>, "hashFile"));
+  exports.Set("signatureFile", Napi::Function::New(env, start_worker<SignatureFileWorker>, "signatureFile"));
+  exports.Set("deltaFile", Napi::Function::New(env, start_worker<DeltaFileWorker>, "deltaFile"));
+  exports.Set("patchFile", Napi::Function::New(env, start_worker<PatchFileWorker>, "patchFile"));
+  exports.Set("hashFile", Napi::Function::New(env, start_worker<HashFileWorker>, "hashFile"));
 }
 
 }  // namespace deltanode::binding

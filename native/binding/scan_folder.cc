@@ -32,17 +32,10 @@ class ScanFolderWorker final : public PromiseWorker {
   std::vector<uint8_t> result_;
 };
 
-Napi::Value start(const Napi::CallbackInfo& info) {
-  auto* worker = new ScanFolderWorker(info);
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
-}
-
 }  // namespace
 
 void init_scan_folder(Napi::Env env, Napi::Object exports) {
-  exports.Set("scanFolder", Napi::Function::New(env, start, "scanFolder"));
+  exports.Set("scanFolder", Napi::Function::New(env, start_worker<ScanFolderWorker>, "scanFolder"));
 }
 
 }  // namespace deltanode::binding

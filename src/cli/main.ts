@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { DeltanodeError } from '../errors.js';
 import { runEngineCommand } from './engine-commands.js';
 import { runNodeCommand } from './node-commands.js';
+import { runSyncCommand } from './sync-command.js';
 import { HELP, UsageError } from './usage.js';
 
 const INPUT_ERRORS = new Set([
@@ -34,6 +35,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'inventory':
       case 'compare':
         return await runNodeCommand(command, rest);
+      case 'verify':
+        // A comparison that re-reads everything unless told otherwise: proof, not the cache's word.
+        return await runNodeCommand('compare', ['--hash', 'full', ...rest]);
+      case 'sync':
+        return await runSyncCommand(rest);
       case undefined:
       case '-h':
       case '--help':

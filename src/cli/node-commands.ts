@@ -13,9 +13,9 @@ import { formatBytes, statusLine } from './progress.js';
 import { UsageError } from './usage.js';
 
 /** The alias of the single source of a node given as a plain folder. */
-const PLAIN_ALIAS = 'root';
+export const PLAIN_ALIAS = 'root';
 
-interface NodeArgument {
+export interface NodeArgument {
   name: string;
   sources: SourceSpec[];
 }
@@ -31,13 +31,13 @@ export function parseNodeArgument(text: string, index: number): NodeArgument {
 }
 
 // State of CLI nodes lives outside the data: $XDG_STATE_HOME/deltanode/nodes/<name>-<hash of the folders>.
-function stateFolderFor(node: NodeArgument, override: string | undefined): string {
+export function stateFolderFor(node: NodeArgument, override: string | undefined): string {
   const key = createHash('sha256').update(JSON.stringify(node.sources.map((s) => [s.alias, path.resolve(s.path)]))).digest('hex');
   const base = override ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'deltanode', 'nodes');
   return path.join(base, `${node.name.replace(/[^\w.-]/g, '_')}-${key.slice(0, 16)}`);
 }
 
-function hashPolicy(value: string | undefined): HashPolicy {
+export function hashPolicy(value: string | undefined): HashPolicy {
   if (value === undefined) return 'quick';
   if (value === 'quick' || value === 'full' || value === 'none') return value;
   throw new UsageError('--hash must be quick, full or none');

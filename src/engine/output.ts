@@ -21,7 +21,8 @@ export function toNativeRef(file: FileInput): string | number {
   return typeof file === 'string' ? file : file.fd;
 }
 
-function temporaryPathFor(target: string): string {
+/** A hidden temporary name beside `target`, in the pattern inventories never list. */
+export function temporaryPathFor(target: string): string {
   const dir = path.dirname(target);
   return path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.deltanode-tmp`);
 }
@@ -66,7 +67,8 @@ export async function withAtomicOutput<T>(output: FileOutput, options: OutputOpt
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsync of a folder, so a rename or link in it survives a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();

@@ -1,15 +1,20 @@
-// A DataNode over folders of this machine. Its state folder holds the hash cache (and, later,
-// identity and sync state); the node never lists its own state or temporary files.
+// A DataNode over folders of this machine. Its state folder holds its identity and hash cache
+// (and, later, sync state); the node never lists its own state or temporary files.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import type { DataNode, InventoryOptions, SourceSpec } from './data-node.js';
+import type { DataNode, ExpectedFile, InventoryOptions, RemoveOptions, SourceSpec, WriteOptions, WriteOutcome,
+  WriteSource } from './data-node.js';
 import { HashCache } from './hash-cache.js';
 import { IgnoreRules } from './ignore.js';
 import type { InventoryEntry } from './entries.js';
 import { InventoryMeter } from './inventory.js';
+import { loadOrCreateNodeId, type NodeIdentity } from './node-identity.js';
 import { comparePaths, isSafeInventoryPath } from './paths.js';
+import { LocalWrites } from './local-writes.js';
 import { scanSource } from './scan.js';
+import { SourcePaths } from './source-paths.js';
+import { Trash } from './trash.js';
 
 export interface LocalDataNodeOptions {
   name: string;
@@ -20,6 +25,8 @@ export interface LocalDataNodeOptions {
   ignore?: readonly string[];
   /** Files too large for their folder's job hashed at once during inventories. */
   hashConcurrency?: number;
+  /** Days replaced and removed entries stay in the trash (default 30). */
+  trashDays?: number;
 }
 
 /** The conventional name of a state folder kept inside a dataset; never listed, whoever's it is. */
@@ -33,6 +40,7 @@ export class LocalDataNode implements DataNode {
   readonly #nodeRules: IgnoreRules;
   readonly #sourceRules: Map<string, IgnoreRules>;
   readonly #hashConcurrency: number;
+  readonly #writes: LocalWrites;
   #cache: HashCache | null = null;
 
   constructor(options: LocalDataNodeOptions) {
@@ -51,6 +59,39 @@ export class LocalDataNode implements DataNode {
     this.#nodeRules = new IgnoreRules(options.ignore ?? []);
     this.#sourceRules = new Map(this.sources.map((source) => [source.alias, new IgnoreRules(source.ignore ?? [])]));
     this.#hashConcurrency = options.hashConcurrency ?? 4;
+    this.#writes = new LocalWrites(new SourcePaths(this.sources), new Trash(STATE_FOLDER_NAME, options.trashDays ?? 30));
+  }
+
+  read(path: string, options: { signal?: AbortSignal } = {}): AsyncIterable<Buffer> {
+    return this.#writes.read(path, options.signal);
+  }
+
+  signature(path: string, options: { signal?: AbortSignal } = {}): AsyncIterable<Buffer> {
+    return this.#writes.signature(path, options.signal);
+  }
+
+  delta(path: string, signature: Buffer, options: { signal?: AbortSignal } = {}): AsyncIterable<Buffer> {
+    return this.#writes.delta(path, signature, options.signal);
+  }
+
+  write(path: string, source: WriteSource, expect: ExpectedFile, options?: WriteOptions): Promise<WriteOutcome> {
+    return this.#writes.write(path, source, expect, options);
+  }
+
+  makeFolder(path: string, mode: number, options?: WriteOptions): Promise<void> {
+    return this.#writes.makeFolder(path, mode, options);
+  }
+
+  makeLink(path: string, target: string, options?: WriteOptions): Promise<void> {
+    return this.#writes.makeLink(path, target, options);
+  }
+
+  remove(path: string, options?: RemoveOptions): Promise<void> {
+    return this.#writes.remove(path, options);
+  }
+
+  async identity(): Promise<NodeIdentity> {
+    return { id: await loadOrCreateNodeId(this.stateFolder), name: this.name };
   }
 
   async #openCache(): Promise<HashCache> {

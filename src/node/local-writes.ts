@@ -1,0 +1,174 @@
+// Writes of a LocalDataNode. Content goes to a temporary file beside its target, is synced, read
+// back and checked against the expected BLAKE3 digest and size, gets its mode and mtime, and is
+// renamed into place; then the folder is synced. The version it replaces is first hard-linked
+// into the trash, so at every instant the path holds the old or the new content, never a mix or
+// nothing, and the old content is kept. Anything that fails leaves the target as it was.
+import { constants, createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { DigestMismatchError, IoError } from '../errors.js';
+import { hashFile } from '../engine/hash-file.js';
+import { syncDirectory, temporaryPathFor } from '../engine/output.js';
+import { createDeltaStream, createPatchStream, createSignatureStream } from '../engine/streams.js';
+import type { ExpectedFile, RemoveOptions, WriteOptions, WriteOutcome, WriteSource } from './data-node.js';
+import type { ResolvedPath, SourcePaths } from './source-paths.js';
+import { Trash } from './trash.js';
+
+const toSeconds = (ns: bigint) => Number(ns / 1000n) / 1e6;
+
+async function lstatOrNull(file: string) {
+  return fs.lstat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+}
+
+// The chunks of `data` into a new file (exclusive create), one write after the other.
+async function writeAll(file: string, data: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
+  const output = await fs.open(file, 'wx', 0o600);
+  try {
+    for await (const chunk of data) {
+      signal?.throwIfAborted();
+      for (let done = 0; done < chunk.length;) done += (await output.write(chunk, done)).bytesWritten;
+    }
+  } finally {
+    await output.close();
+  }
+}
+
+export class LocalWrites {
+  readonly #paths: SourcePaths;
+  readonly #trash: Trash;
+
+  constructor(paths: SourcePaths, trash: Trash) {
+    this.#paths = paths;
+    this.#trash = trash;
+  }
+
+  async #regularFile(inventoryPath: string): Promise<ResolvedPath> {
+    const place = await this.#paths.resolve(inventoryPath, 'read');
+    const stats = await fs.lstat(place.diskPath);
+    if (!stats.isFile()) throw new IoError(`${inventoryPath} is not a regular file`, { path: place.diskPath });
+    return place;
+  }
+
+  async *read(inventoryPath: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    const place = await this.#regularFile(inventoryPath);
+    const handle = await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      yield* handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20, ...(signal ? { signal } : {}) });
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async *signature(inventoryPath: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    const place = await this.#regularFile(inventoryPath);
+    const { size } = await fs.stat(place.diskPath);
+    const signer = createSignatureStream({ sizeHint: size, ...(signal ? { signal } : {}) });
+    const feeding = pipeline(createReadStream(place.diskPath, { highWaterMark: 1 << 20 }), signer).catch(() => undefined);
+    yield* signer;
+    await feeding;
+  }
+
+  async *delta(inventoryPath: string, signature: Buffer, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    const place = await this.#regularFile(inventoryPath);
+    const differ = createDeltaStream(signature, signal ? { signal } : {});
+    const feeding = pipeline(createReadStream(place.diskPath, { highWaterMark: 1 << 20 }), differ).catch(() => undefined);
+    yield* differ;
+    await feeding;
+  }
+
+  async write(inventoryPath: string, source: WriteSource, expect: ExpectedFile, options: WriteOptions = {}): Promise<WriteOutcome> {
+    const place = await this.#paths.resolve(inventoryPath, 'write');
+    const existing = await lstatOrNull(place.diskPath);
+    if (existing?.isDirectory()) throw new IoError(`${inventoryPath} is a folder; remove it first`, { path: place.diskPath });
+    const temporary = temporaryPathFor(place.diskPath);
+    try {
+      if (source.kind === 'local') {
+        const from = await this.#regularFile(source.from);
+        await fs.copyFile(from.diskPath, temporary, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      } else if (source.kind === 'content') {
+        await writeAll(temporary, source.data, options.signal);
+      } else {
+        if (!existing?.isFile()) throw new IoError(`${inventoryPath} has no current version to apply a delta to`, { path: place.diskPath });
+        const basis = await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+        try {
+          const patcher = createPatchStream(basis, options.signal ? { signal: options.signal } : {});
+          const feeding = pipeline(Readable.from(source.data), patcher);
+          feeding.catch(() => undefined);  // its error also ends the patcher's output, read below
+          await writeAll(temporary, patcher, options.signal);
+          await feeding;
+        } finally {
+          await basis.close();
+        }
+      }
+      await this.#verify(temporary, inventoryPath, expect, options.signal);
+      await fs.chmod(temporary, expect.mode & 0o7777);
+      await fs.utimes(temporary, toSeconds(expect.mtimeNs), toSeconds(expect.mtimeNs));
+      const replaced = existing && options.trash !== false ? await this.#trash.keep(place, 'link') : null;
+      await fs.rename(temporary, place.diskPath);
+      await syncDirectory(path.dirname(place.diskPath));
+      return { size: expect.size, replaced };
+    } catch (error) {
+      await fs.rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  // Reads the written file back: what is on disk is what was promised, or nothing moves.
+  async #verify(temporary: string, inventoryPath: string, expect: ExpectedFile, signal?: AbortSignal): Promise<void> {
+    const handle = await fs.open(temporary, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const written = await hashFile(temporary, { digest: 'blake3', ...(signal ? { signal } : {}) });
+    if (written.length !== expect.size || !written.digest.equals(expect.digest)) {
+      throw new DigestMismatchError(`${inventoryPath}: the content received (${written.length} bytes, ` +
+        `${written.digest.toString('hex').slice(0, 16)}...) is not the expected one (${expect.size} bytes, ` +
+        `${expect.digest.toString('hex').slice(0, 16)}...); the source may have changed while it was sent`);
+    }
+  }
+
+  async makeFolder(inventoryPath: string, mode: number, options: WriteOptions = {}): Promise<void> {
+    const place = await this.#paths.resolve(inventoryPath, 'write');
+    const existing = await lstatOrNull(place.diskPath);
+    if (existing && !existing.isDirectory()) await this.#setAside(place, options.trash !== false);
+    if (!existing?.isDirectory()) await fs.mkdir(place.diskPath, { mode: mode & 0o7777 });
+    await fs.chmod(place.diskPath, mode & 0o7777);
+    await syncDirectory(path.dirname(place.diskPath));
+  }
+
+  async makeLink(inventoryPath: string, target: string, options: WriteOptions = {}): Promise<void> {
+    const place = await this.#paths.resolve(inventoryPath, 'write');
+    const temporary = temporaryPathFor(place.diskPath);
+    await fs.symlink(target, temporary);
+    try {
+      const existing = await lstatOrNull(place.diskPath);
+      if (existing?.isDirectory()) await this.#setAside(place, options.trash !== false);
+      else if (existing && options.trash !== false) await this.#trash.keep(place, 'link');
+      await fs.rename(temporary, place.diskPath);
+      await syncDirectory(path.dirname(place.diskPath));
+    } catch (error) {
+      await fs.rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  async remove(inventoryPath: string, options: RemoveOptions = {}): Promise<void> {
+    const place = await this.#paths.resolve(inventoryPath, 'write');
+    if (place.relative === '') throw new IoError(`${inventoryPath} is a source root; it is never removed`, { path: place.diskPath });
+    if (!await lstatOrNull(place.diskPath)) return;
+    await this.#setAside(place, options.trash !== false);
+    await syncDirectory(path.dirname(place.diskPath));
+  }
+
+  // Moves an entry out of the way: into the trash, or deleted.
+  async #setAside(place: ResolvedPath, keep: boolean): Promise<void> {
+    if (keep) await this.#trash.keep(place, 'move');
+    else await fs.rm(place.diskPath, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,174 @@
+// Runs planned actions against DataNodes. Files move a few at once; a folder is created (or an
+// entry removed) only when everything before it has finished, so a file never waits on a folder
+// that is still being made. Content that several targets need whole is read once at the source.
+import type { DataNode, ExpectedFile } from '../node/data-node.js';
+import type { Action, TransferMethod } from './plan.js';
+import { tee } from './tee.js';
+
+export interface ActionOutcome {
+  action: Action;
+  status: 'done' | 'failed';
+  /** Bytes that crossed between the nodes for it (whole content, delta plus signature, 0 for a local copy). */
+  bytesMoved: number;
+  /** Bytes of the resulting file (writes). */
+  size: number;
+  error?: { code: string; message: string };
+}
+
+export interface ExecuteOptions {
+  trash?: boolean;
+  concurrency?: number;
+  signal?: AbortSignal;
+  onOutcome?: (outcome: ActionOutcome) => void;
+}
+
+export interface ExecutionTotals {
+  done: number;
+  failed: number;
+  /** Bytes sent whole, as deltas (with their signatures), and written by local copies. */
+  bytesByMethod: Record<TransferMethod, number>;
+  /** Bytes the source nodes read to send content. */
+  bytesRead: number;
+}
+
+const expectedOf = (action: Extract<Action, { kind: 'write' }>): ExpectedFile => ({
+  digest: action.entry.digest!,
+  size: action.entry.size,
+  mtimeNs: action.entry.mtimeNs,
+  mode: action.entry.mode,
+});
+
+/** Counts the bytes of a stream as they pass. */
+async function* counted(data: AsyncIterable<Buffer>, add: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of data) {
+    add(chunk.length);
+    yield chunk;
+  }
+}
+
+async function collect(data: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of data) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+const errorOf = (error: unknown) => {
+  const { code, message } = error as { code?: string; message?: string };
+  return { code: typeof code === 'string' ? code : 'DELTANODE_ERR_INTERNAL', message: message ?? String(error) };
+};
+
+export class Executor {
+  readonly #nodes: readonly DataNode[];
+  readonly #options: ExecuteOptions;
+  readonly #running = new Set<Promise<void>>();
+  // An error that ends the whole run (cancellation); failures of single actions are outcomes.
+  #fatal: unknown = null;
+  readonly totals: ExecutionTotals = { done: 0, failed: 0, bytesByMethod: { local: 0, delta: 0, whole: 0 }, bytesRead: 0 };
+
+  constructor(nodes: readonly DataNode[], options: ExecuteOptions = {}) {
+    this.#nodes = nodes;
+    this.#options = options;
+  }
+
+  /** Schedules the actions of one path (in their order); resolves when there is room for more. */
+  async submit(actions: readonly Action[]): Promise<void> {
+    if (actions.length === 0) return;
+    this.#options.signal?.throwIfAborted();
+    const writesOnly = actions.every((action) => action.kind === 'write');
+    if (!writesOnly) {
+      // Folders, links and removals change the tree under later paths: run them alone.
+      await this.drain();
+      for (const action of actions) await this.#run(action);
+      return;
+    }
+    while (this.#running.size >= (this.#options.concurrency ?? 8)) await Promise.race(this.#running);
+    this.#throwIfFatal();
+    const job: Promise<void> = this.#writes(actions as Array<Extract<Action, { kind: 'write' }>>)
+      .catch((error: unknown) => {
+        this.#fatal ??= error;
+      })
+      .finally(() => this.#running.delete(job));
+    this.#running.add(job);
+  }
+
+  async drain(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all(this.#running);
+    this.#throwIfFatal();
+  }
+
+  #throwIfFatal(): void {
+    if (this.#fatal !== null) throw this.#fatal;
+  }
+
+  #report(action: Action, outcome: Omit<ActionOutcome, 'action'>): void {
+    if (outcome.status === 'done') this.totals.done++;
+    else this.totals.failed++;
+    // Local copies move nothing between nodes: what they count is the bytes they spared.
+    if (outcome.status === 'done' && action.kind === 'write') {
+      this.totals.bytesByMethod[action.method] += action.method === 'local' ? outcome.size : outcome.bytesMoved;
+    }
+    this.#options.onOutcome?.({ action, ...outcome });
+  }
+
+  async #run(action: Action): Promise<void> {
+    const node = this.#nodes[action.target]!;
+    const options = { trash: this.#options.trash !== false, ...(this.#options.signal ? { signal: this.#options.signal } : {}) };
+    try {
+      if (action.kind === 'folder') await node.makeFolder(action.path, action.mode, options);
+      else if (action.kind === 'link') await node.makeLink(action.path, action.linkTarget, options);
+      else if (action.kind === 'remove') await node.remove(action.path, options);
+      else return await this.#writes([action]);
+      this.#report(action, { status: 'done', bytesMoved: 0, size: 0 });
+    } catch (error) {
+      if (this.#options.signal?.aborted) throw error;
+      this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: errorOf(error) });
+    }
+  }
+
+  // Writes of one path to one or more targets; whole-content ones share a single read.
+  async #writes(actions: ReadonlyArray<Extract<Action, { kind: 'write' }>>): Promise<void> {
+    const whole = actions.filter((action) => action.method === 'whole');
+    const others = actions.filter((action) => action.method !== 'whole');
+    const tasks: Array<Promise<void>> = others.map((action) => this.#writeOne(action));
+    if (whole.length > 0) {
+      const source = this.#nodes[whole[0]!.from]!;
+      const read = counted(source.read(whole[0]!.path, this.#signalOption()), (n) => {
+        this.totals.bytesRead += n;
+      });
+      const copies = whole.length === 1 ? [read] : tee(read, whole.length);
+      // A copy whose write failed before reading it all must let go, or the others would wait.
+      whole.forEach((action, i) => tasks.push(this.#writeOne(action, copies[i]!).finally(() => copies[i]!.return?.())));
+    }
+    await Promise.all(tasks);
+  }
+
+  #signalOption(): { signal?: AbortSignal } {
+    return this.#options.signal ? { signal: this.#options.signal } : {};
+  }
+
+  async #writeOne(action: Extract<Action, { kind: 'write' }>, content?: AsyncIterable<Buffer>): Promise<void> {
+    const target = this.#nodes[action.target]!;
+    const source = this.#nodes[action.from]!;
+    const options = { trash: this.#options.trash !== false, ...this.#signalOption() };
+    let moved = 0;
+    const add = (n: number) => {
+      moved += n;
+    };
+    try {
+      if (action.method === 'local') {
+        await target.write(action.path, { kind: 'local', from: action.localFrom! }, expectedOf(action), options);
+      } else if (action.method === 'delta') {
+        const signature = await collect(counted(target.signature(action.path, this.#signalOption()), add));
+        const delta = counted(source.delta(action.path, signature, this.#signalOption()), add);
+        await target.write(action.path, { kind: 'delta', data: delta }, expectedOf(action), options);
+        this.totals.bytesRead += action.entry.size;
+      } else {
+        await target.write(action.path, { kind: 'content', data: counted(content!, add) }, expectedOf(action), options);
+      }
+      this.#report(action, { status: 'done', bytesMoved: moved, size: action.entry.size });
+    } catch (error) {
+      if (this.#options.signal?.aborted) throw error;
+      this.#report(action, { status: 'failed', bytesMoved: moved, size: 0, error: errorOf(error) });
+    }
+  }
+}
