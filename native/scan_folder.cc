@@ -13,6 +13,7 @@
 #include "aligned_buffer.h"
 #include "byte_order.h"
 #include "hash_blake3.h"
+#include "hash_xxh3.h"
 
 namespace deltanode {
 namespace {
@@ -51,8 +52,14 @@ int compare_names(const uint8_t* a, size_t aLength, const uint8_t* b, size_t bLe
   return aLength < bLength ? -1 : aLength > bLength ? 1 : 0;
 }
 
-// The record as written by TypeScript; false when it is malformed or out of order.
+// The record as written by TypeScript; false when it is damaged (its checksum), malformed or out
+// of order. A digest is only reused from a record that is exactly as it was written.
 bool parse_cache(const uint8_t* data, size_t length, std::vector<CachedEntry>& out) {
+  if (length < kCacheChecksumLength) return false;
+  length -= kCacheChecksumLength;
+  uint8_t checksum[kCacheChecksumLength];
+  xxh3_128_canonical(data, length, checksum);
+  if (std::memcmp(checksum, data + length, kCacheChecksumLength) != 0) return false;
   size_t at = 0;
   while (at < length) {
     if (length - at < kCacheEntryLength) return false;

@@ -16,10 +16,10 @@
 //   A Pending entry (a file larger than the inline limit) whose cache record still matches
 //   carries the cached digest and kCachedDigestGiven, so a full inventory can detect corruption.
 //
-// Cache record of a folder (written by TypeScript, read here; untrusted: a malformed record is
-// only "stale"): per entry, sorted by name bytes, 64 bytes fixed, then the name padded to 8:
-//   u32 name length, u8 kind (0 file, 1 folder), 3 bytes 0, u64 size, i64 mtime ns, u64 inode,
-//   32 bytes digest.
+// Cache record of a folder (written by TypeScript, read here; untrusted: a damaged or malformed
+// record is only "stale"): per entry, sorted by name bytes, 64 bytes fixed, then the name padded
+// to 8: u32 name length, u8 kind (0 file, 1 folder), 3 bytes 0, u64 size, i64 mtime ns, u64 inode,
+// 32 bytes digest; after the entries, XXH3-128 (canonical) of all of them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +46,7 @@ struct ScanFolderOptions {
 constexpr size_t kScanHeaderLength = 32;
 constexpr size_t kScanEntryLength = 88;
 constexpr size_t kCacheEntryLength = 64;
+constexpr size_t kCacheChecksumLength = 16;
 
 std::vector<uint8_t> scan_folder(const std::string& path, const ScanFolderOptions& options, const JobControl& control);
 

@@ -1,3 +1,4 @@
 export * from './engine/index.js';
 export * from './node/index.js';
 export * from './errors.js';
+export * from './session/index.js';

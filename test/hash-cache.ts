@@ -40,7 +40,7 @@ t.test('a cache of the previous schema is replaced', async (t) => {
   const file = path.join(t.testdir(), 'cache.db');
   const old = new Database(file);
   old.exec(`CREATE TABLE digests (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER, digest BLOB);
-    INSERT INTO digests VALUES ('a/x', 1, 1, 1, x'00'); PRAGMA user_version = 1;`);
+    INSERT INTO digests VALUES ('a/x', 1, 1, 1, x'00'); PRAGMA user_version = 2;`);
   old.close();
   const cache = HashCache.open(file);
   t.equal(cache.size, 0);

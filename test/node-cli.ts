@@ -43,14 +43,18 @@ t.test('compare exits 0 for identical trees and 1 otherwise', async (t) => {
   t.match(lines, /missing\s+\[node3\] -\(node1 node2\)\s+extra\n/);
   t.match(lines, /same content  f \[node1 node2\] = moved \[node3\]  \(1 B: move or duplicate\)\n/,
     "node3 has node1's f under another name");
-  const json = await deltanode(['compare', '--json', '--state', state, `x=${path.join(dir, 'a')}`, `y=${path.join(dir, 'c')}`]);
+  const json = await deltanode(['compare', '--json', '--state', state, `x=${path.join(dir, 'a')},${path.join(dir, 'b')}`,
+    `y=${path.join(dir, 'c')},${path.join(dir, 'b')}`]);
   t.equal(json.code, 1);
   const document = JSON.parse(json.stdout.toString()) as { nodes: string[]; rows: Array<{ path: string; status: string }>; summary: { rows: number } };
   t.same(document.nodes, ['x', 'y']);
   t.same(document.rows.map((row) => [row.path, row.status]), [
     ['a', 'missing'], ['a/f', 'missing'], ['a/g', 'missing'], ['a/g/h', 'missing'],
+    ['b', 'identical'], ['b/f', 'identical'], ['b/g', 'identical'], ['b/g/h', 'identical'],
     ['c', 'missing'], ['c/extra', 'missing'], ['c/f', 'missing'], ['c/g', 'missing'], ['c/g/h', 'missing'], ['c/moved', 'missing'],
-  ], 'named nodes use the folder names as aliases');
+  ], 'nodes of several folders use the folder names as aliases');
+  const single = await deltanode(['compare', '--state', state, `x=${path.join(dir, 'a')}`, `y=${path.join(dir, 'b')}`]);
+  t.equal(single.code, 0, 'a named node of one folder compares by content like a plain folder');
   const renamed = await deltanode(['compare', '--state', state, path.join(dir, 'b'), path.join(dir, 'c')]);
   t.match(renamed.stdout.toString(), /same content  f \[node1\] = moved \[node2\]  \(1 B: move or duplicate\)/);
   t.equal((await deltanode(['compare', path.join(dir, 'a')])).code, 2, 'one node is a usage error');

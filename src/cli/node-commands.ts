@@ -20,13 +20,15 @@ export interface NodeArgument {
   sources: SourceSpec[];
 }
 
-// "folder" or "name=path[,path...]" (aliases: the folders' base names).
+// "folder" or "name=path[,path...]" (with several folders, aliases are their base names).
 export function parseNodeArgument(text: string, index: number): NodeArgument {
   const equals = text.indexOf('=');
   if (equals <= 0) return { name: `node${index + 1}`, sources: [{ alias: PLAIN_ALIAS, path: text }] };
   const name = text.slice(0, equals);
   const paths = text.slice(equals + 1).split(',').filter((p) => p !== '');
   if (paths.length === 0) throw new UsageError(`node ${name} has no folders`);
+  // One folder: the same alias as a plain folder, so nodes compare by what their folders hold.
+  if (paths.length === 1) return { name, sources: [{ alias: PLAIN_ALIAS, path: paths[0]! }] };
   return { name, sources: paths.map((p) => ({ alias: path.basename(path.resolve(p)), path: p })) };
 }
 

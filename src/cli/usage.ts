@@ -13,6 +13,12 @@ Node commands (a NODE is a folder, or name=path[,path...] for several sources):
   deltanode inventory [--hash quick|full|none] [--json] [--state DIR] SOURCE...
   deltanode compare [--hash quick|full|none] [--json] [--state DIR] NODE NODE [NODE...]
       compare exits 0 when every node holds the same tree, 1 otherwise
+  deltanode sync [--mode mirror] [--from NODE] [--delete] [--dry-run] [--json] [--state DIR]
+                 [--hash quick|full] [--no-trash] NODE NODE [NODE...]
+      makes every other node identical to --from (default: the first NODE); what it replaces
+      or removes goes to .deltanode/trash in the target folder; exits 0 when verified identical
+  deltanode verify [--hash full|quick] [--json] [--state DIR] NODE NODE [NODE...]
+      compare after reading everything again (--hash full unless told otherwise)
 
 Options:
   -b, --block-size=N   block length, 0 (default) for the recommended size

@@ -3,6 +3,7 @@
 // This module decodes the packed result (layout: native/scan_folder.h) and encodes cache records.
 import { fromNativeError } from '../errors.js';
 import { JobControl } from './control.js';
+import { hash } from './hash.js';
 import { nativeAddon } from './native.js';
 
 export type FolderEntryType = 'file' | 'folder' | 'symlink' | 'special' | 'unknown';
@@ -167,6 +168,7 @@ const HASH_IDS = { none: 0, quick: 1, full: 2 } as const;
 const HEADER = 32;
 const ENTRY = 88;
 const CACHE_ENTRY = 64;
+const CACHE_CHECKSUM = 16;
 const padded = (n: number) => (n + 7) & ~7;
 export const DEFAULT_INLINE_HASH_LIMIT = 1 << 20;
 
@@ -192,10 +194,13 @@ export interface CachedFolderEntry {
   digest?: Buffer;
 }
 
-/** A folder's cache record; `entries` must be sorted by the names' UTF-8 bytes, as scans return them. */
+/**
+ * A folder's cache record; `entries` must be sorted by the names' UTF-8 bytes, as scans return
+ * them. It ends with a checksum, so a damaged record is never trusted.
+ */
 export function encodeFolderCache(entries: readonly CachedFolderEntry[]): Buffer {
   const names = entries.map((entry) => Buffer.from(entry.name, 'utf8'));
-  let length = 0;
+  let length = CACHE_CHECKSUM;
   for (const name of names) length += CACHE_ENTRY + padded(name.length);
   const out = Buffer.alloc(length);
   let at = 0;
@@ -210,5 +215,6 @@ export function encodeFolderCache(entries: readonly CachedFolderEntry[]): Buffer
     name.copy(out, at + CACHE_ENTRY);
     at += CACHE_ENTRY + padded(name.length);
   });
+  hash('xxh3-128', out.subarray(0, at)).copy(out, at);
   return out;
 }

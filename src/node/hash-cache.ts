@@ -8,8 +8,8 @@
 import Database from 'better-sqlite3';
 import { StateBusyError } from '../errors.js';
 
-// 1: one row per file.
-const SCHEMA_VERSION = 2;
+// 1: one row per file; 2: folder records without a checksum.
+const SCHEMA_VERSION = 3;
 // Writes are grouped: one transaction per this many folder records.
 const BATCH = 500;
 

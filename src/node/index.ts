@@ -1,6 +1,6 @@
 export { LocalDataNode, STATE_FOLDER_NAME } from './local-node.js';
 export type { LocalDataNodeOptions } from './local-node.js';
-export type { DataNode, SourceSpec, InventoryOptions } from './data-node.js';
+export type { DataNode, SourceSpec, InventoryOptions, ExpectedFile, WriteSource, WriteOptions, WriteOutcome, RemoveOptions } from './data-node.js';
 export type { NodeIdentity } from './node-identity.js';
 export type { InventoryEntry, InventoryProgress, HashPolicy, ScanEntry, SkippedEntry, EntryType } from './entries.js';
 export { compareInventories, emptySummary } from './compare.js';

@@ -7,7 +7,7 @@ import { constants, createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { DigestMismatchError, IoError } from '../errors.js';
+import { AbortedError, DigestMismatchError, IoError } from '../errors.js';
 import { hashFile } from '../engine/hash-file.js';
 import { syncDirectory, temporaryPathFor } from '../engine/output.js';
 import { createDeltaStream, createPatchStream, createSignatureStream } from '../engine/streams.js';
@@ -29,7 +29,7 @@ async function writeAll(file: string, data: AsyncIterable<Buffer>, signal?: Abor
   const output = await fs.open(file, 'wx', 0o600);
   try {
     for await (const chunk of data) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw new AbortedError();
       for (let done = 0; done < chunk.length;) done += (await output.write(chunk, done)).bytesWritten;
     }
   } finally {

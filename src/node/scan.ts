@@ -6,6 +6,7 @@
 // instead of ending the walk.
 import { constants as osConstants } from 'node:os';
 import { promises as fs } from 'node:fs';
+import { AbortedError } from '../errors.js';
 import { DEFAULT_INLINE_HASH_LIMIT, encodeFolderCache, scanFolder, type CachedFolderEntry,
   type FolderScan } from '../engine/folder-scan.js';
 import type { HashPolicy, InventoryEntry, InventoryProgress, SkippedEntry } from './entries.js';
@@ -146,7 +147,7 @@ export async function* scanSource(alias: string, root: string, options: ScanOpti
   };
 
   async function* walk(task: FolderTask): AsyncGenerator<InventoryEntry[]> {
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw new AbortedError();
     let scan: FolderScan;
     try {
       scan = await start(task);

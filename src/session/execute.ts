@@ -1,6 +1,7 @@
 // Runs planned actions against DataNodes. Files move a few at once; a folder is created (or an
 // entry removed) only when everything before it has finished, so a file never waits on a folder
 // that is still being made. Content that several targets need whole is read once at the source.
+import { AbortedError } from '../errors.js';
 import type { DataNode, ExpectedFile } from '../node/data-node.js';
 import type { Action, TransferMethod } from './plan.js';
 import { tee } from './tee.js';
@@ -73,7 +74,7 @@ export class Executor {
   /** Schedules the actions of one path (in their order); resolves when there is room for more. */
   async submit(actions: readonly Action[]): Promise<void> {
     if (actions.length === 0) return;
-    this.#options.signal?.throwIfAborted();
+    if (this.#options.signal?.aborted) throw new AbortedError();
     const writesOnly = actions.every((action) => action.kind === 'write');
     if (!writesOnly) {
       // Folders, links and removals change the tree under later paths: run them alone.

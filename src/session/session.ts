@@ -2,7 +2,7 @@
 // verify. The comparison streams into a temporary store; the plan is made from it (so a renamed
 // file can be copied locally from its old path) and run path by path; removals of what only the
 // targets hold come last. A final comparison proves the result.
-import { InvalidArgumentError } from '../errors.js';
+import { AbortedError, InvalidArgumentError } from '../errors.js';
 import { compareInventories, emptySummary } from '../node/compare.js';
 import type { DataNode } from '../node/data-node.js';
 import type { HashPolicy } from '../node/entries.js';
@@ -92,6 +92,7 @@ export class Session {
     const signal = options.signal;
     const hash = options.hash ?? 'quick';
     const mirror: MirrorOptions = { from, delete: options.delete === true };
+    if (signal?.aborted) throw new AbortedError();
     const store = new PlanStore();
     let skippedUnreadable = 0;
     try {
@@ -171,6 +172,10 @@ export class Session {
         bytesRead: executor.totals.bytesRead,
         verify,
       };
+    } catch (error) {
+      // Whichever layer noticed the cancellation first, the caller sees one error class.
+      if (signal?.aborted && !(error instanceof AbortedError)) throw new AbortedError(undefined, { cause: error });
+      throw error;
     } finally {
       store.close();
     }

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Sync benchmark: deltanode sync (mirror) beside rsync on the same generated local folders, in
+// one run. Prints medians with each target of the Session work and whether it is met, and writes
+// the same as JSON.
+//
+//   node bench/sync.js [--size MiB] [--files N] [--runs N] [--dir DIR] [--json FILE]
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'bin', 'deltanode.js');
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '1024' },
+    files: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '3' },
+    dir: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const size = Number(values.size) * 2 ** 20;
+const files = Number(values.files);
+const runs = Number(values.runs);
+const dir = values.dir ?? path.join(os.tmpdir(), 'deltanode-sync-bench');
+const log = (text) => process.stderr.write(`${text}\n`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// Seeded bytes (xorshift), so every run sees the same data.
+function seeded(seed, length) {
+  const out = Buffer.allocUnsafe(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i + 4 <= length; i += 4) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    out.writeUInt32LE(x, i);
+  }
+  return out;
+}
+
+function bigFile(file, seed, edits) {
+  const fd = openSync(file, 'w');
+  const piece = 16 << 20;
+  for (let at = 0; at < size; at += piece) writeSync(fd, seeded(seed + at / piece, Math.min(piece, size - at)));
+  for (let i = 0; i < edits; i++) writeSync(fd, seeded(1000 + i, 64), 0, 64, Math.floor((i + 0.5) * size / edits));
+  closeSync(fd);
+}
+
+function smallFiles(tree, count) {
+  let state = 7;
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0);
+  const block = Buffer.alloc(4096);
+  for (let i = 0; i < count; i++) {
+    const folder = path.join(tree, `d${Math.floor(i / 10000)}`, `e${Math.floor(i / 100) % 100}`);
+    if (i % 100 === 0) mkdirSync(folder, { recursive: true });
+    const length = 100 + (next() % 3997);
+    for (let j = 0; j < length; j += 4) block.writeUInt32LE(next(), j);
+    writeFileSync(path.join(folder, `f${i}.bin`), block.subarray(0, length));
+  }
+}
+
+function run(command, args) {
+  spawnSync('sync');
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return { seconds, stdout: result.stdout };
+}
+const deltanode = (...args) => run(process.execPath, [cli, ...args]);
+const fresh = (...folders) => folders.forEach((folder) => {
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+});
+// rsync --stats: "Total bytes sent: N" and "Total bytes received: N".
+const rsyncBytes = (stdout) => ['sent', 'received'].reduce((sum, word) =>
+  sum + Number((stdout.match(new RegExp(`Total bytes ${word}: ([\\d,]+)`)) ?? ['', '0'])[1].replace(/,/g, '')), 0);
+
+const rows = [];
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const state = path.join(dir, 'state');
+
+log(`1. a ${values.size} MiB file with 100 scattered edits`);
+{
+  const source = path.join(dir, 'big-src');
+  const target = path.join(dir, 'big-dst');
+  fresh(source);
+  bigFile(path.join(source, 'data.bin'), 1, 100);
+  const ours = [];
+  const theirs = [];
+  let ourBytes = 0;
+  let theirBytes = 0;
+  for (let i = 0; i < runs; i++) {
+    fresh(target);
+    bigFile(path.join(target, 'data.bin'), 1, 0);
+    rmSync(state, { recursive: true, force: true });
+    // Both sides' digests are part of our job (the inventory), as rsync's block checksums are of its.
+    const result = deltanode('sync', '--json', '--no-trash', '--state', state, source, target);
+    ours.push(result.seconds);
+    const report = JSON.parse(result.stdout).report;
+    ourBytes = report.bytesByMethod.delta + report.bytesByMethod.whole;
+    fresh(target);
+    bigFile(path.join(target, 'data.bin'), 1, 0);
+    const rsync = run('rsync', ['-a', '--no-whole-file', '--stats', `${source}/`, `${target}/`]);
+    theirs.push(rsync.seconds);
+    theirBytes = rsyncBytes(rsync.stdout);
+  }
+  rows.push({ operation: `mirror ${values.size} MiB, 100 edits: time`, ours: median(ours), reference: 'rsync -a --no-whole-file', theirs: median(theirs),
+    unit: 's', target: '<= 1.0x rsync', pass: median(ours) <= median(theirs) });
+  rows.push({ operation: `mirror ${values.size} MiB, 100 edits: bytes moved`, ours: ourBytes, reference: 'rsync sent+received', theirs: theirBytes,
+    unit: 'B', target: '<= 1.1x rsync', pass: ourBytes <= 1.1 * theirBytes });
+  rmSync(source, { recursive: true, force: true });
+  rmSync(target, { recursive: true, force: true });
+}
+
+log(`2. ${files} small files: first copy, then nothing changed`);
+{
+  const source = path.join(dir, 'small-src');
+  fresh(source);
+  smallFiles(source, files);
+  const first = { ours: [], theirs: [] };
+  const second = { ours: [], theirs: [] };
+  for (let i = 0; i < runs; i++) {
+    const ourTarget = path.join(dir, 'small-ours');
+    const theirTarget = path.join(dir, 'small-rsync');
+    fresh(ourTarget, theirTarget);
+    rmSync(state, { recursive: true, force: true });
+    first.ours.push(deltanode('sync', '--no-trash', '--state', state, source, ourTarget).seconds);
+    first.theirs.push(run('rsync', ['-a', `${source}/`, `${theirTarget}/`]).seconds);
+    second.ours.push(deltanode('sync', '--no-trash', '--state', state, source, ourTarget).seconds);
+    second.theirs.push(run('rsync', ['-a', `${source}/`, `${theirTarget}/`]).seconds);
+  }
+  rows.push({ operation: `${files} small files, first copy`, ours: median(first.ours), reference: 'rsync -a', theirs: median(first.theirs),
+    unit: 's', target: '<= 1.0x rsync', pass: median(first.ours) <= median(first.theirs) });
+  rows.push({ operation: `${files} small files, nothing changed`, ours: median(second.ours), reference: 'rsync -a', theirs: median(second.theirs),
+    unit: 's', target: '<= 1.0x rsync', pass: median(second.ours) <= median(second.theirs) });
+
+  log('3. mirror to two targets at once');
+  const targets = [path.join(dir, 'two-1'), path.join(dir, 'two-2')];
+  fresh(...targets);
+  rmSync(state, { recursive: true, force: true });
+  const report = JSON.parse(deltanode('sync', '--json', '--no-trash', '--state', state, source, ...targets).stdout).report;
+  const total = Number(spawnSync('du', ['-sb', '--apparent-size', source], { encoding: 'utf8' }).stdout.split('\t')[0]);
+  rows.push({ operation: `mirror to 2 targets: source bytes read`, ours: report.bytesRead, reference: 'source size', theirs: total,
+    unit: 'B', target: 'read once (1.0x)', pass: report.bytesRead <= total });
+  for (const folder of [source, ...targets, path.join(dir, 'small-ours'), path.join(dir, 'small-rsync')]) rmSync(folder, { recursive: true, force: true });
+}
+
+rows.push({ operation: 'kill -9 at half of a transfer, rerun', ours: null, target: 'rerun moves <= 55%', pass: false,
+  note: 'resume is not implemented yet: the rerun sends the whole file again' });
+
+const pad = (text, width) => String(text).padEnd(width);
+const show = (value, unit) => (value === null ? '-' : unit === 's' ? `${value.toFixed(2)} s` : `${value} ${unit}`);
+const lines = [`deltanode sync benchmark: ${values.size} MiB file, ${files} small files, median of ${runs} runs, ${os.cpus().length} cores`,
+  `${pad('case', 46)}${pad('ours', 18)}${pad('reference', 40)}${pad('ratio', 8)}${pad('target', 20)}pass`];
+for (const r of rows) {
+  const reference = r.theirs !== undefined ? `${r.reference} ${show(r.theirs, r.unit)}` : r.note ?? '';
+  const ratio = r.theirs ? `${(r.ours / r.theirs).toFixed(2)}x` : '';
+  lines.push(`${pad(r.operation, 46)}${pad(show(r.ours, r.unit), 18)}${pad(reference, 40)}${pad(ratio, 8)}${pad(r.target, 20)}${r.pass ? 'yes' : 'NO'}`);
+}
+const jsonPath = values.json ?? path.join(root, 'bench', 'results', `sync-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+mkdirSync(path.dirname(jsonPath), { recursive: true });
+writeFileSync(jsonPath, JSON.stringify({ size, files, runs, rows }, null, 2));
+rmSync(dir, { recursive: true, force: true });
+process.stdout.write(`${lines.join('\n')}\njson: ${jsonPath}\n`);

@@ -1,0 +1,173 @@
+// Mirror syncs through the DataNode interface: every kind of difference, several targets (the
+// source read once), trash, read-only sources, unsafe paths, a source that changes while it is
+// sent, dry runs, cancellation. The suite takes a node factory so it can run over other links.
+import t, { type Test } from 'tap';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { AbortedError, hash, LocalDataNode, ReadOnlyError, UnsafePathError } from '../src/index.js';
+import type { DataNode, SourceSpec } from '../src/node/data-node.js';
+import type { ActionOutcome } from '../src/session/execute.js';
+import { Session } from '../src/session/session.js';
+
+type Tree = { [name: string]: string | Buffer | Tree | { link: string } };
+
+async function write(root: string, tree: Tree): Promise<void> {
+  await fs.mkdir(root, { recursive: true });
+  for (const [name, value] of Object.entries(tree)) {
+    const target = path.join(root, name);
+    if (typeof value === 'string' || Buffer.isBuffer(value)) await fs.writeFile(target, value);
+    else if ('link' in value && typeof value.link === 'string') await fs.symlink(value.link, target);
+    else await write(target, value as Tree);
+  }
+}
+
+// What a tree holds, for comparing trees: type, content digest or link target, mode of files.
+async function snapshot(root: string, relative = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await fs.readdir(path.join(root, relative))).sort()) {
+    if (name === '.deltanode') continue;
+    const rel = relative ? `${relative}/${name}` : name;
+    const full = path.join(root, rel);
+    const stats = await fs.lstat(full);
+    if (stats.isSymbolicLink()) out[rel] = `link ${await fs.readlink(full)}`;
+    else if (stats.isDirectory()) Object.assign(out, { [rel]: 'folder' }, await snapshot(root, rel));
+    else out[rel] = `file ${hash('blake3', await fs.readFile(full)).toString('hex').slice(0, 16)} ${(stats.mode & 0o777).toString(8)}`;
+  }
+  return out;
+}
+
+type NodeFactory = (name: string, sources: SourceSpec[], state: string) => DataNode;
+const localNodes: NodeFactory = (name, sources, state) => new LocalDataNode({ name, sources, stateFolder: state });
+
+function suite(label: string, makeNode: NodeFactory): void {
+  async function nodesFor(t: Test, trees: Tree[], readOnly: boolean[] = []) {
+    const dir = t.testdir();
+    const roots = trees.map((_, i) => path.join(dir, `n${i}`));
+    await Promise.all(trees.map((tree, i) => write(roots[i]!, tree)));
+    const nodes = roots.map((root, i) => makeNode(`n${i}`, [{ alias: 'data', path: root, ...(readOnly[i] ? { readOnly: true } : {}) }],
+      path.join(dir, `state${i}`)));
+    t.teardown(() => Promise.all(nodes.map((node) => node.close())));
+    return { dir, roots, nodes };
+  }
+
+  t.test(`${label}: mirror makes the target identical, keeping what it replaced`, async (t) => {
+    const big = Buffer.alloc(300_000, 7);
+    const edited = Buffer.from(big);
+    edited.write('a change in the middle', 150_000);
+    const { roots, nodes } = await nodesFor(t, [
+      { same: 'same', new: 'new file', empty: '', 'ünïcødé': 'u', big: edited, sub: { deep: { f: 'deep' } }, link: { link: 'same' },
+        'was-folder': 'now a file', 'was-file': { inside: 'x' }, renamed: 'content moved on the source' },
+      { same: 'same', big, extra: 'only here', 'was-folder': { child: 'c' }, 'was-file': 'file', link: { link: 'elsewhere' },
+        'old-name': 'content moved on the source' },
+    ]);
+    const outcomes: ActionOutcome[] = [];
+    const session = new Session(nodes);
+    const report = await session.sync({ from: 'n0', onEvent: (event) => event.type === 'outcome' && outcomes.push(event.outcome) });
+    t.equal(report.failed, 0, JSON.stringify(outcomes.filter((o) => o.status === 'failed')));
+    t.ok(report.verify?.identical, 'verified');
+    t.equal(report.verify?.extraOnTargets, 2, 'extra and old-name stay without delete');
+    const methods = Object.fromEntries(outcomes.filter((o) => o.action.kind === 'write').map((o) => [o.action.path,
+      (o.action as { method: string }).method]));
+    t.equal(methods['data/big'], 'delta', 'an older version: a delta');
+    t.equal(methods['data/renamed'], 'local', 'content the target holds elsewhere: a local copy');
+    t.equal(methods['data/new'], 'whole');
+    t.ok(report.bytesByMethod.delta < 40_000, `the delta and signature are small (${report.bytesByMethod.delta} B)`);
+    const source = await snapshot(roots[0]!);
+    const target = await snapshot(roots[1]!);
+    delete target.extra;
+    delete target['old-name'];
+    t.same(target, source, 'same tree');
+
+    // Trash: the replaced big file, link and the folder that a file replaced.
+    const trash = path.join(roots[1]!, '.deltanode', 'trash');
+    const [run] = await fs.readdir(trash);
+    const kept = await snapshot(path.join(trash, run!));
+    t.equal(kept.big, `file ${hash('blake3', big).toString('hex').slice(0, 16)} 644`, 'the old big file is in the trash');
+    t.ok(kept['was-folder/child'], 'the folder replaced by a file is in the trash');
+    t.equal(kept.link, 'link elsewhere');
+
+    const again = await session.sync({ from: 'n0', delete: true });
+    t.equal(again.done, 2, 'the second run only removes the two extra entries');
+    t.ok(again.verify?.identical);
+    t.same(await snapshot(roots[1]!), source);
+    const third = await session.sync({ from: 'n0', delete: true });
+    t.equal(third.planned.actions, 0, 'nothing left to do');
+  });
+
+  t.test(`${label}: several targets at once read the source once`, async (t) => {
+    const content = Buffer.alloc(2_000_000, 3);
+    const trees: Tree[] = [{ a: content, b: 'small', dir: { c: 'c' } }, ...Array.from({ length: 7 }, () => ({}))];
+    const { roots, nodes } = await nodesFor(t, trees);
+    const report = await new Session(nodes).sync({ from: 'n0' });
+    t.equal(report.failed, 0);
+    t.ok(report.verify?.identical);
+    t.equal(report.bytesRead, content.length + 'small'.length + 1, 'each file read once for seven targets');
+    t.equal(report.bytesByMethod.whole, 7 * (content.length + 'small'.length + 1), 'and written seven times');
+    const source = await snapshot(roots[0]!);
+    for (const root of roots.slice(1)) t.same(await snapshot(root), source);
+  });
+
+  t.test(`${label}: a read-only target refuses every write; the rest goes on`, async (t) => {
+    const { roots, nodes } = await nodesFor(t, [{ f: 'new' }, { f: 'old' }, {}], [false, true, false]);
+    const before = await snapshot(roots[1]!);
+    const outcomes: ActionOutcome[] = [];
+    const report = await new Session(nodes).sync({ from: 'n0', onEvent: (event) => event.type === 'outcome' && outcomes.push(event.outcome) });
+    t.equal(report.failed, 1);
+    t.equal(outcomes.find((o) => o.status === 'failed')?.error?.code, 'DELTANODE_ERR_READ_ONLY');
+    t.same(await snapshot(roots[1]!), before, 'the read-only source is unchanged');
+    t.same(await snapshot(roots[2]!), await snapshot(roots[0]!), 'the writable target was synced');
+    t.equal(report.verify?.identical, false);
+    await t.rejects(nodes[1]!.remove('data/f'), ReadOnlyError);
+  });
+
+  t.test(`${label}: a source file that changes while it is sent never lands`, async (t) => {
+    const { roots, nodes } = await nodesFor(t, [{ f: 'version one' }, { f: 'old' }]);
+    const outcomes: ActionOutcome[] = [];
+    const report = await new Session(nodes).sync({ from: 'n0', onEvent: (event) => {
+      if (event.type === 'phase' && event.phase === 'execute') {
+        // After the inventory, before the content is read: the expected digest is the old one.
+        void fs.writeFile(path.join(roots[0]!, 'f'), 'version TWO');
+      }
+      if (event.type === 'outcome') outcomes.push(event.outcome);
+    } });
+    t.equal(report.failed, 1);
+    t.equal(outcomes[0]?.error?.code, 'DELTANODE_ERR_DIGEST_MISMATCH');
+    t.equal(await fs.readFile(path.join(roots[1]!, 'f'), 'utf8'), 'old', 'the target keeps its version');
+    t.same((await fs.readdir(roots[1]!)).filter((name) => name.endsWith('.deltanode-tmp')), [], 'no temporary file left');
+  });
+
+  t.test(`${label}: unsafe paths are refused before anything is touched`, async (t) => {
+    const { dir, roots, nodes } = await nodesFor(t, [{ inside: { f: 'x' } }]);
+    const node = nodes[0]!;
+    const expect = { digest: hash('blake3', Buffer.from('x')), size: 1, mtimeNs: 0n, mode: 0o644 };
+    const content = async function* () { yield Buffer.from('x'); };
+    await fs.mkdir(path.join(dir, 'outside'));
+    await fs.symlink(path.join(dir, 'outside'), path.join(roots[0]!, 'escape'));
+    for (const bad of ['../x', 'data/../x', '/etc/passwd', 'data/a\0b', 'data/Cafe\u0301', 'other/x', 'data//x', 'data/./x', 'data/escape/x']) {
+      await t.rejects(node.write(bad, { kind: 'content', data: content() }, expect), UnsafePathError, `write ${JSON.stringify(bad)}`);
+    }
+    await t.rejects(node.remove('data/escape/anything'), UnsafePathError);
+    await t.rejects(node.makeFolder('data/escape/new', 0o755), UnsafePathError);
+    t.same(await fs.readdir(path.join(dir, 'outside')), [], 'nothing was written through the link');
+    await t.rejects(node.remove('data'), { code: 'DELTANODE_ERR_IO' }, 'a source root is never removed');
+  });
+
+  t.test(`${label}: a dry run changes nothing; cancellation rejects`, async (t) => {
+    const { roots, nodes } = await nodesFor(t, [{ a: 'a', b: { c: 'c' } }, { z: 'z' }]);
+    const before = await snapshot(roots[1]!);
+    const planned: string[] = [];
+    const report = await new Session(nodes).sync({ from: 'n0', delete: true, dryRun: true,
+      onEvent: (event) => event.type === 'planned' && planned.push(`${event.action.kind} ${event.action.path}`) });
+    t.same(planned, ['write data/a', 'folder data/b', 'write data/b/c', 'remove data/z']);
+    t.equal(report.planned.bytesExpected, 2);
+    t.equal(report.verify, null);
+    t.same(await snapshot(roots[1]!), before);
+    const controller = new AbortController();
+    controller.abort();
+    await t.rejects(new Session(nodes).sync({ from: 'n0', signal: controller.signal }), AbortedError);
+    t.throws(() => new Session([nodes[0]!]), { code: 'DELTANODE_ERR_INVALID_ARGUMENT' });
+    await t.rejects(new Session(nodes).sync({ from: 'nobody' }), { code: 'DELTANODE_ERR_INVALID_ARGUMENT' });
+  });
+}
+
+suite('local nodes', localNodes);
