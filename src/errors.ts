@@ -16,6 +16,10 @@ export type DeltanodeErrorCode =
   | 'DELTANODE_ERR_STATE_CORRUPT'
   | 'DELTANODE_ERR_READ_ONLY'
   | 'DELTANODE_ERR_UNSAFE_PATH'
+  | 'DELTANODE_ERR_TRANSPORT'
+  | 'DELTANODE_ERR_LINK_CLOSED'
+  | 'DELTANODE_ERR_PROTOCOL'
+  | 'DELTANODE_ERR_REMOTE'
   | 'DELTANODE_ERR_INTERNAL';
 
 export class DeltanodeError extends Error {
@@ -127,6 +131,40 @@ export class UnsafePathError extends DeltanodeError {
   declare readonly code: 'DELTANODE_ERR_UNSAFE_PATH';
   constructor(message: string, options?: ErrorOptions) {
     super('DELTANODE_ERR_UNSAFE_PATH', message, options);
+  }
+}
+
+/** A link could not be opened or carried a frame it cannot carry. */
+export class TransportError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_TRANSPORT';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_TRANSPORT', message, options);
+  }
+}
+
+/** The link ended (closed by either side) while something still needed it. */
+export class LinkClosedError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_LINK_CLOSED';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_LINK_CLOSED', message, options);
+  }
+}
+
+/** A peer sent something the protocol does not allow: the link is closed, nothing was acted on. */
+export class ProtocolError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_PROTOCOL';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_PROTOCOL', message, options);
+  }
+}
+
+/** A remote node failed a request with an error whose code is not one of ours (its code and message are kept). */
+export class RemoteError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_REMOTE';
+  readonly remoteCode: string;
+  constructor(remoteCode: string, message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_REMOTE', message, options);
+    this.remoteCode = remoteCode;
   }
 }
 

@@ -18,6 +18,10 @@ t.test('every error class has its code and name', async (t) => {
     [new api.StateCorruptError('x'), 'DELTANODE_ERR_STATE_CORRUPT'],
     [new api.ReadOnlyError('x'), 'DELTANODE_ERR_READ_ONLY'],
     [new api.UnsafePathError('x'), 'DELTANODE_ERR_UNSAFE_PATH'],
+    [new api.TransportError('x'), 'DELTANODE_ERR_TRANSPORT'],
+    [new api.LinkClosedError('x'), 'DELTANODE_ERR_LINK_CLOSED'],
+    [new api.ProtocolError('x'), 'DELTANODE_ERR_PROTOCOL'],
+    [new api.RemoteError('EIO', 'x'), 'DELTANODE_ERR_REMOTE'],
     [new api.InternalError('DELTANODE_ERR_INTERNAL', 'x'), 'DELTANODE_ERR_INTERNAL'],
   ];
   for (const [error, code] of cases) {

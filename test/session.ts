@@ -7,7 +7,10 @@ import path from 'node:path';
 import { AbortedError, hash, LocalDataNode, ReadOnlyError, UnsafePathError } from '../src/index.js';
 import type { DataNode, SourceSpec } from '../src/node/data-node.js';
 import type { ActionOutcome } from '../src/session/execute.js';
+import { RemoteDataNode } from '../src/remote/remote-node.js';
+import { serveNode } from '../src/remote/node-server.js';
 import { Session } from '../src/session/session.js';
+import { createMemoryLinkPair } from '../src/transport/memory.js';
 
 type Tree = { [name: string]: string | Buffer | Tree | { link: string } };
 
@@ -36,17 +39,34 @@ async function snapshot(root: string, relative = ''): Promise<Record<string, str
   return out;
 }
 
-type NodeFactory = (name: string, sources: SourceSpec[], state: string) => DataNode;
-const localNodes: NodeFactory = (name, sources, state) => new LocalDataNode({ name, sources, stateFolder: state });
+// A node for the suite, and what closes it (and whatever serves it).
+type NodeFactory = (name: string, sources: SourceSpec[], state: string) => Promise<{ node: DataNode; close: () => Promise<void> }>;
+const localNodes: NodeFactory = async (name, sources, state) => {
+  const node = new LocalDataNode({ name, sources, stateFolder: state });
+  return { node, close: () => node.close() };
+};
+// The same node behind the DataNode protocol over an in-memory link.
+const remoteNodes: NodeFactory = async (name, sources, state) => {
+  const local = new LocalDataNode({ name, sources, stateFolder: state });
+  const [near, far] = createMemoryLinkPair({ highWaterMark: 4 });
+  const server = serveNode(local, far);
+  const node = await RemoteDataNode.connect(near);
+  return { node, close: async () => {
+    await node.close();
+    await server.done;
+    await local.close();
+  } };
+};
 
 function suite(label: string, makeNode: NodeFactory): void {
   async function nodesFor(t: Test, trees: Tree[], readOnly: boolean[] = []) {
     const dir = t.testdir();
     const roots = trees.map((_, i) => path.join(dir, `n${i}`));
     await Promise.all(trees.map((tree, i) => write(roots[i]!, tree)));
-    const nodes = roots.map((root, i) => makeNode(`n${i}`, [{ alias: 'data', path: root, ...(readOnly[i] ? { readOnly: true } : {}) }],
-      path.join(dir, `state${i}`)));
-    t.teardown(() => Promise.all(nodes.map((node) => node.close())));
+    const made = await Promise.all(roots.map((root, i) => makeNode(`n${i}`,
+      [{ alias: 'data', path: root, ...(readOnly[i] ? { readOnly: true } : {}) }], path.join(dir, `state${i}`))));
+    const nodes = made.map(({ node }) => node);
+    t.teardown(() => Promise.all(made.map(({ close }) => close())));
     return { dir, roots, nodes };
   }
 
@@ -171,3 +191,4 @@ function suite(label: string, makeNode: NodeFactory): void {
 }
 
 suite('local nodes', localNodes);
+suite('remote nodes over a memory link', remoteNodes);

@@ -1,0 +1,94 @@
+// Serves a DataNode over a link: every call a peer makes is checked (its parameters here, its
+// paths by the node itself) before the node acts, and the node's own rules (read-only sources,
+// safe paths) hold whoever asks.
+import { ProtocolError } from '../errors.js';
+import type { DataNode, WriteSource } from '../node/data-node.js';
+import type { HashPolicy } from '../node/entries.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { type Handler, RpcPeer } from '../protocol/rpc.js';
+import type { Link } from '../transport/transport.js';
+import { decodeExpected, encodeEntry, errorFromPeer, wireBytes, wireText } from './wire.js';
+
+// A signature is held in memory for the delta search; a peer may not ask for more than this.
+const MAX_SIGNATURE = 512 << 20;
+
+function params(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError('call parameters must be a map');
+  return value as Record<string, unknown>;
+}
+
+const pathOf = (value: Record<string, unknown>) => wireText(value.path, 'path', 1 << 16);
+
+async function* bytes(items: AsyncIterable<unknown> | null, what: string): AsyncGenerator<Buffer> {
+  if (!items) throw new ProtocolError(`${what} needs an upload`);
+  for await (const item of items) yield wireBytes(item, `${what} chunk`);
+}
+
+async function collect(items: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const part of items) {
+    length += part.length;
+    if (length > limit) throw new ProtocolError(`an upload over ${limit} bytes`);
+    parts.push(part);
+  }
+  return Buffer.concat(parts);
+}
+
+async function* batches(node: DataNode, hash: HashPolicy, signal: AbortSignal): AsyncGenerator<unknown> {
+  for await (const batch of node.inventory({ hash, signal })) yield batch.map(encodeEntry);
+}
+
+/** Answers `link`'s calls with `node` until the link ends. */
+export function serveNode(node: DataNode, link: Link): RpcPeer {
+  const handlers: Record<string, Handler> = {
+    hello: async (value) => {
+      const { version } = params(value);
+      if (version !== PROTOCOL_VERSION) {
+        throw new ProtocolError(`this node speaks protocol version ${PROTOCOL_VERSION}, the peer ${String(version)}: update the older deltanode`);
+      }
+      return { result: { version: PROTOCOL_VERSION, name: node.name,
+        sources: node.sources.map((source) => ({ alias: source.alias, readOnly: source.readOnly === true })) } };
+    },
+    identity: async () => ({ result: await node.identity() }),
+    inventory: async (value, { signal }) => {
+      const { hash } = params(value);
+      if (hash !== 'none' && hash !== 'quick' && hash !== 'full') throw new ProtocolError('a bad hash policy');
+      return { download: batches(node, hash, signal) };
+    },
+    read: async (value, { signal }) => ({ download: node.read(pathOf(params(value)), { signal }) }),
+    signature: async (value, { signal }) => ({ download: node.signature(pathOf(params(value)), { signal }) }),
+    delta: async (value, { upload, signal }) => {
+      const path = pathOf(params(value));
+      const signature = await collect(bytes(upload, 'delta'), MAX_SIGNATURE);
+      return { download: node.delta(path, signature, { signal }) };
+    },
+    write: async (value, { upload, signal }) => {
+      const call = params(value);
+      const expect = decodeExpected(call.expect);
+      let source: WriteSource;
+      if (call.kind === 'local') source = { kind: 'local', from: wireText(call.from, 'local source', 1 << 16) };
+      else if (call.kind === 'content' || call.kind === 'delta') source = { kind: call.kind, data: bytes(upload, 'write') };
+      else throw new ProtocolError('a bad write kind');
+      return { result: await node.write(pathOf(call), source, expect, { signal, trash: call.trash !== false }) };
+    },
+    makeFolder: async (value) => {
+      const call = params(value);
+      const mode = typeof call.mode === 'number' && Number.isInteger(call.mode) && call.mode >= 0 && call.mode <= 0o7777 ? call.mode
+        : (() => { throw new ProtocolError('a bad mode'); })();
+      await node.makeFolder(pathOf(call), mode, { trash: call.trash !== false });
+      return {};
+    },
+    makeLink: async (value) => {
+      const call = params(value);
+      await node.makeLink(pathOf(call), wireText(call.target, 'link target'), { trash: call.trash !== false });
+      return {};
+    },
+    remove: async (value) => {
+      const call = params(value);
+      await node.remove(pathOf(call), { trash: call.trash !== false });
+      return {};
+    },
+  };
+  return new RpcPeer(link, handlers, errorFromPeer);
+}
