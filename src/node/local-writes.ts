@@ -9,10 +9,11 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { AbortedError, DigestMismatchError, IoError } from '../errors.js';
 import { hashFile } from '../engine/hash-file.js';
-import { syncDirectory, temporaryPathFor } from '../engine/output.js';
+import { temporaryPathFor } from '../engine/output.js';
 import { createDeltaStream, createPatchStream, createSignatureStream } from '../engine/streams.js';
 import type { ExpectedFile, RemoveOptions, WriteOptions, WriteOutcome, WriteSource } from './data-node.js';
 import type { ResolvedPath, SourcePaths } from './source-paths.js';
+import { FolderSyncs } from './folder-syncs.js';
 import { Trash } from './trash.js';
 
 const toSeconds = (ns: bigint) => Number(ns / 1000n) / 1e6;
@@ -40,6 +41,7 @@ async function writeAll(file: string, data: AsyncIterable<Buffer>, signal?: Abor
 export class LocalWrites {
   readonly #paths: SourcePaths;
   readonly #trash: Trash;
+  readonly #folders = new FolderSyncs();
 
   constructor(paths: SourcePaths, trash: Trash) {
     this.#paths = paths;
@@ -109,7 +111,7 @@ export class LocalWrites {
       await fs.utimes(temporary, toSeconds(expect.mtimeNs), toSeconds(expect.mtimeNs));
       const replaced = existing && options.trash !== false ? await this.#trash.keep(place, 'link') : null;
       await fs.rename(temporary, place.diskPath);
-      await syncDirectory(path.dirname(place.diskPath));
+      await this.#folders.sync(path.dirname(place.diskPath));
       return { size: expect.size, replaced };
     } catch (error) {
       await fs.rm(temporary, { force: true });
@@ -139,7 +141,7 @@ export class LocalWrites {
     if (existing && !existing.isDirectory()) await this.#setAside(place, options.trash !== false);
     if (!existing?.isDirectory()) await fs.mkdir(place.diskPath, { mode: mode & 0o7777 });
     await fs.chmod(place.diskPath, mode & 0o7777);
-    await syncDirectory(path.dirname(place.diskPath));
+    await this.#folders.sync(path.dirname(place.diskPath));
   }
 
   async makeLink(inventoryPath: string, target: string, options: WriteOptions = {}): Promise<void> {
@@ -151,7 +153,7 @@ export class LocalWrites {
       if (existing?.isDirectory()) await this.#setAside(place, options.trash !== false);
       else if (existing && options.trash !== false) await this.#trash.keep(place, 'link');
       await fs.rename(temporary, place.diskPath);
-      await syncDirectory(path.dirname(place.diskPath));
+      await this.#folders.sync(path.dirname(place.diskPath));
     } catch (error) {
       await fs.rm(temporary, { force: true });
       throw error;
@@ -163,7 +165,7 @@ export class LocalWrites {
     if (place.relative === '') throw new IoError(`${inventoryPath} is a source root; it is never removed`, { path: place.diskPath });
     if (!await lstatOrNull(place.diskPath)) return;
     await this.#setAside(place, options.trash !== false);
-    await syncDirectory(path.dirname(place.diskPath));
+    await this.#folders.sync(path.dirname(place.diskPath));
   }
 
   // Moves an entry out of the way: into the trash, or deleted.

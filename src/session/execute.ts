@@ -18,7 +18,10 @@ export interface ActionOutcome {
 
 export interface ExecuteOptions {
   trash?: boolean;
+  /** Paths written at once, at most (default 32)... */
   concurrency?: number;
+  /** ...and bytes of them at once (default 64 MiB; one larger file runs alone). */
+  bytesInFlight?: number;
   signal?: AbortSignal;
   onOutcome?: (outcome: ActionOutcome) => void;
 }
@@ -62,6 +65,7 @@ export class Executor {
   readonly #nodes: readonly DataNode[];
   readonly #options: ExecuteOptions;
   readonly #running = new Set<Promise<void>>();
+  #bytesRunning = 0;
   // An error that ends the whole run (cancellation); failures of single actions are outcomes.
   #fatal: unknown = null;
   readonly totals: ExecutionTotals = { done: 0, failed: 0, bytesByMethod: { local: 0, delta: 0, whole: 0 }, bytesRead: 0 };
@@ -82,13 +86,23 @@ export class Executor {
       for (const action of actions) await this.#run(action);
       return;
     }
-    while (this.#running.size >= (this.#options.concurrency ?? 8)) await Promise.race(this.#running);
+    // Many small files at once (their cost is per file: opens, fsyncs), few large ones.
+    const writes = actions as Array<Extract<Action, { kind: 'write' }>>;
+    const bytes = writes.reduce((sum, action) => sum + action.entry.size, 0);
+    const budget = this.#options.bytesInFlight ?? 64 << 20;
+    while (this.#running.size > 0 && (this.#running.size >= (this.#options.concurrency ?? 32) || this.#bytesRunning + bytes > budget)) {
+      await Promise.race(this.#running);
+    }
     this.#throwIfFatal();
-    const job: Promise<void> = this.#writes(actions as Array<Extract<Action, { kind: 'write' }>>)
+    this.#bytesRunning += bytes;
+    const job: Promise<void> = this.#writes(writes)
       .catch((error: unknown) => {
         this.#fatal ??= error;
       })
-      .finally(() => this.#running.delete(job));
+      .finally(() => {
+        this.#running.delete(job);
+        this.#bytesRunning -= bytes;
+      });
     this.#running.add(job);
   }
 
