@@ -1,11 +1,10 @@
 // deltanode signature | delta | patch: rdiff's arguments, our engine.
 import { promises as fs } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { deltaFile, patchFile, signatureFile } from '../engine/files.js';
 import type { FileInput, FileOutput } from '../engine/output.js';
 import type { DigestName, SignatureFormat, StrongHashName, WeakHashName } from '../engine/params.js';
 import { formatBytes, progressReporter } from './progress.js';
-import { UsageError } from './usage.js';
+import { UsageError, parseCommandLine } from './usage.js';
 
 const options = {
   'block-size': { type: 'string', short: 'b' },
@@ -59,13 +58,7 @@ const weakNames: Record<string, WeakHashName> = { rabinkarp: 'rabinkarp', rollsu
 const digestNames: Record<string, DigestName> = { xxh3: 'xxh3', blake3: 'blake3' };
 
 export async function runEngineCommand(command: 'signature' | 'delta' | 'patch', argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: joinNegativeValues(argv), options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(joinNegativeValues(argv), options);
   const common = { overwrite: values.force === true };
   const started = process.hrtime.bigint();
   const reporter = progressReporter(command);

@@ -3,14 +3,13 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { compareInventories, emptySummary, type ComparisonRow, type ComparisonSummary } from '../node/compare.js';
 import { ContentMatcher } from '../node/content-matcher.js';
 import type { SourceSpec } from '../node/data-node.js';
 import type { HashPolicy, InventoryEntry, InventoryProgress, SkippedEntry } from '../node/entries.js';
 import { LocalDataNode } from '../node/local-node.js';
 import { formatBytes, statusLine } from './progress.js';
-import { UsageError } from './usage.js';
+import { parseCommandLine, UsageError, writeOut } from './usage.js';
 
 /** The alias of the single source of a node given as a plain folder. */
 export const PLAIN_ALIAS = 'root';
@@ -70,16 +69,10 @@ const options = {
 } as const;
 
 export async function runNodeCommand(command: 'inventory' | 'compare', args: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(args, options);
   const hash = hashPolicy(values.hash);
   const out = process.stdout;
-  const write = (text: string) => new Promise<void>((resolve) => (out.write(text) ? resolve() : out.once('drain', resolve)));
+  const write = writeOut;
 
   if (command === 'inventory') {
     if (positionals.length === 0) throw new UsageError('inventory takes one or more SOURCE folders');

@@ -1,14 +1,13 @@
 // deltanode sync: make the other nodes identical to one (mirror). A plan line per action with
 // --dry-run, an outcome line per failed action (every one with --json), a summary with the bytes
 // moved by method and the verification; progress on stderr.
-import { parseArgs } from 'node:util';
 import { LocalDataNode } from '../node/local-node.js';
 import type { ActionOutcome } from '../session/execute.js';
 import type { Action } from '../session/plan.js';
 import { Session, type SyncEvent, type SyncReport } from '../session/session.js';
 import { hashPolicy, parseNodeArgument, PLAIN_ALIAS, stateFolderFor } from './node-commands.js';
 import { formatBytes, statusLine } from './progress.js';
-import { UsageError } from './usage.js';
+import { parseCommandLine, UsageError, writeOut } from './usage.js';
 
 const options = {
   mode: { type: 'string' },
@@ -22,13 +21,7 @@ const options = {
 } as const;
 
 export async function runSyncCommand(args: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(args, options);
   const mode = values.mode ?? 'mirror';
   if (mode === 'two-way') throw new UsageError('--mode two-way is not available yet; use --mode mirror --from NODE');
   if (mode !== 'mirror') throw new UsageError('--mode must be mirror or two-way');
@@ -42,7 +35,7 @@ export async function runSyncCommand(args: readonly string[]): Promise<number> {
   const shown = (p: string) => (allPlain ? p.slice(PLAIN_ALIAS.length + 1) || '.' : p);
   const nodes = specs.map((spec) => new LocalDataNode({ ...spec, stateFolder: stateFolderFor(spec, values.state) }));
   const out = process.stdout;
-  const write = (text: string) => new Promise<void>((resolve) => (out.write(text) ? resolve() : out.once('drain', resolve)));
+  const write = writeOut;
   const describe = (action: Action) => {
     const what = action.kind === 'write' ? `${action.method === 'local' ? `copy from ${shown(action.localFrom!)}` : action.method}` : action.kind;
     return `${what.padEnd(8)} ${names[action.target]!.padEnd(8)} ${shown(action.path)}  (${action.reason})`;

@@ -1,5 +1,23 @@
-// Usage errors (exit status 2) and the help text of the deltanode command.
+// Usage errors (exit status 2), argument parsing and the help text of the deltanode command.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
+
+/** Options and positionals of a command; anything unknown or malformed is a usage error. */
+export function parseCommandLine<T extends Options>(args: readonly string[], options: T): Parsed<T> {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Writes to stdout, waiting when it is full. */
+export const writeOut = (text: string) =>
+  new Promise<void>((resolve) => (process.stdout.write(text) ? resolve() : process.stdout.once('drain', resolve)));
 
 export const HELP = `Usage: deltanode <command> [options] [arguments]
 
