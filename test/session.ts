@@ -11,6 +11,7 @@ import { RemoteDataNode } from '../src/remote/remote-node.js';
 import { serveNode } from '../src/remote/node-server.js';
 import { Session } from '../src/session/session.js';
 import { createMemoryLinkPair } from '../src/transport/memory.js';
+import { flatten } from './fixtures/helpers.js';
 
 type Tree = { [name: string]: string | Buffer | Tree | { link: string } };
 
@@ -92,6 +93,8 @@ function suite(label: string, makeNode: NodeFactory): void {
     t.equal(methods['data/renamed'], 'local', 'content the target holds elsewhere: a local copy');
     t.equal(methods['data/new'], 'whole');
     t.ok(report.bytesByMethod.delta < 40_000, `the delta and signature are small (${report.bytesByMethod.delta} B)`);
+    const written = (await flatten(nodes[1]!.inventory())).filter((entry) => entry.path === 'data/new' || entry.path === 'data/big');
+    t.same(written.map((entry) => entry.digestSource), ['cache', 'cache'], 'verified writes are known to the cache: not read again');
     const source = await snapshot(roots[0]!);
     const target = await snapshot(roots[1]!);
     delete target.extra;

@@ -218,3 +218,22 @@ export function encodeFolderCache(entries: readonly CachedFolderEntry[]): Buffer
   hash('xxh3-128', out.subarray(0, at)).copy(out, at);
   return out;
 }
+
+/** The entries of a cache record, or null when it is damaged (checksum) or malformed. */
+export function decodeFolderCache(record: Buffer): CachedFolderEntry[] | null {
+  if (record.length < CACHE_CHECKSUM) return null;
+  const end = record.length - CACHE_CHECKSUM;
+  if (!hash('xxh3-128', record.subarray(0, end)).equals(record.subarray(end))) return null;
+  const entries: CachedFolderEntry[] = [];
+  for (let at = 0; at < end;) {
+    if (end - at < CACHE_ENTRY) return null;
+    const nameLength = record.readUInt32LE(at);
+    if (nameLength === 0 || end - at - CACHE_ENTRY < padded(nameLength)) return null;
+    const kind = record[at + 4] === 1 ? 'folder' : 'file';
+    entries.push({ name: record.toString('utf8', at + CACHE_ENTRY, at + CACHE_ENTRY + nameLength), kind,
+      size: Number(record.readBigUInt64LE(at + 8)), mtimeNs: record.readBigInt64LE(at + 16), inode: record.readBigUInt64LE(at + 24),
+      ...(kind === 'file' ? { digest: Buffer.from(record.subarray(at + 32, at + 64)) } : {}) });
+    at += CACHE_ENTRY + padded(nameLength);
+  }
+  return entries;
+}

@@ -6,12 +6,15 @@
 // SQLite in WAL mode survives a crash mid-write (the next open rolls back the unfinished
 // transaction); an exclusive lock keeps a second writer out.
 import Database from 'better-sqlite3';
+import { type CachedFolderEntry, decodeFolderCache, encodeFolderCache } from '../engine/folder-scan.js';
 import { StateBusyError } from '../errors.js';
 
 // 1: one row per file; 2: folder records without a checksum.
 const SCHEMA_VERSION = 3;
 // Writes are grouped: one transaction per this many folder records.
 const BATCH = 500;
+// Written files remembered before they are folded into their folders' records.
+const WRITTEN_BATCH = 10_000;
 
 /** The first key after every `prefix/...` key: '/' + 1 is '0'. */
 const afterSubtree = (folder: string) => `${folder}0`;
@@ -23,6 +26,9 @@ export class HashCache {
   readonly #removeTree: Database.Statement<[string, string, string, string]>;
   readonly #removeSource: Database.Statement<[string]>;
   #pending = new Map<string, { source: string; folder: string; record: Buffer }>();  // not yet written
+  // Files this node wrote and verified, by folder: merged into the folder's record when it is next read.
+  #written = new Map<string, { source: string; folder: string; files: Map<string, CachedFolderEntry> }>();
+  #writtenCount = 0;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -65,11 +71,42 @@ export class HashCache {
     }
   }
 
+  /**
+   * Remembers a file this node has just written and verified (its digest was read back from disk),
+   * so the next inventory does not read it again.
+   */
+  noteWritten(source: string, folder: string, file: CachedFolderEntry): void {
+    const key = `${source}\0${folder}`;
+    let written = this.#written.get(key);
+    if (!written) {
+      written = { source, folder, files: new Map() };
+      this.#written.set(key, written);
+    }
+    written.files.set(file.name, file);
+    if (++this.#writtenCount >= WRITTEN_BATCH) this.flush();
+  }
+
   /** The record of `folder` (relative to the source's root, '' for the root). */
   folder(source: string, folder: string): Buffer | undefined {
-    const pending = this.#pending.get(`${source}\0${folder}`);
+    const key = `${source}\0${folder}`;
+    const written = this.#written.get(key);
+    if (written) {
+      this.#written.delete(key);
+      this.#merge(written.source, written.folder, written.files);
+    }
+    const pending = this.#pending.get(key);
     if (pending) return pending.record;
     return this.#get.get(source, folder);
+  }
+
+  // Folds written files into a folder's record (a damaged or missing record: the files alone;
+  // the scan then finds the rest stale and hashes it).
+  #merge(source: string, folder: string, files: ReadonlyMap<string, CachedFolderEntry>): void {
+    const current = this.folder(source, folder);
+    const byName = new Map((current ? decodeFolderCache(current) ?? [] : []).map((entry) => [entry.name, entry]));
+    for (const [name, entry] of files) byName.set(name, entry);
+    const entries = [...byName.values()].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    this.storeFolder(source, folder, encodeFolderCache(entries));
   }
 
   storeFolder(source: string, folder: string, record: Buffer): void {
@@ -95,6 +132,11 @@ export class HashCache {
   }
 
   flush(): void {
+    this.#writtenCount = 0;
+    for (const [key, { source, folder, files }] of this.#written) {
+      this.#written.delete(key);
+      this.#merge(source, folder, files);
+    }
     if (this.#pending.size === 0) return;
     const rows = this.#pending;
     this.#pending = new Map();

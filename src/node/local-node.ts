@@ -59,7 +59,13 @@ export class LocalDataNode implements DataNode {
     this.#nodeRules = new IgnoreRules(options.ignore ?? []);
     this.#sourceRules = new Map(this.sources.map((source) => [source.alias, new IgnoreRules(source.ignore ?? [])]));
     this.#hashConcurrency = options.hashConcurrency ?? 4;
-    this.#writes = new LocalWrites(new SourcePaths(this.sources), new Trash(STATE_FOLDER_NAME, options.trashDays ?? 30));
+    // A verified write is known to the hash cache at once: the sync's final check does not read it again.
+    this.#writes = new LocalWrites(new SourcePaths(this.sources), new Trash(STATE_FOLDER_NAME, options.trashDays ?? 30),
+      ({ place, size, mtimeNs, inode, digest }) => {
+        const slash = place.relative.lastIndexOf('/');
+        this.#cache?.noteWritten(place.source.alias, slash < 0 ? '' : place.relative.slice(0, slash),
+          { name: place.relative.slice(slash + 1), kind: 'file', size, mtimeNs, inode, digest: Buffer.from(digest) });
+      });
   }
 
   read(path: string, options: { signal?: AbortSignal } = {}): AsyncIterable<Buffer> {

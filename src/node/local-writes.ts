@@ -38,14 +38,25 @@ async function writeAll(file: string, data: AsyncIterable<Buffer>, signal?: Abor
   }
 }
 
+/** A file written and verified: what a hash cache needs to know it without reading it again. */
+export interface WrittenFile {
+  place: ResolvedPath;
+  size: number;
+  mtimeNs: bigint;
+  inode: bigint;
+  digest: Buffer;
+}
+
 export class LocalWrites {
   readonly #paths: SourcePaths;
   readonly #trash: Trash;
   readonly #folders = new FolderSyncs();
+  readonly #onWritten: (file: WrittenFile) => void;
 
-  constructor(paths: SourcePaths, trash: Trash) {
+  constructor(paths: SourcePaths, trash: Trash, onWritten: (file: WrittenFile) => void = () => undefined) {
     this.#paths = paths;
     this.#trash = trash;
+    this.#onWritten = onWritten;
   }
 
   async #regularFile(inventoryPath: string): Promise<ResolvedPath> {
@@ -109,9 +120,12 @@ export class LocalWrites {
       await this.#verify(temporary, inventoryPath, expect, options.signal);
       await fs.chmod(temporary, expect.mode & 0o7777);
       await fs.utimes(temporary, toSeconds(expect.mtimeNs), toSeconds(expect.mtimeNs));
+      // The mtime as the file system kept it (utimes rounds), and the inode the rename keeps.
+      const written = await fs.lstat(temporary, { bigint: true });
       const replaced = existing && options.trash !== false ? await this.#trash.keep(place, 'link') : null;
       await fs.rename(temporary, place.diskPath);
       await this.#folders.sync(path.dirname(place.diskPath));
+      this.#onWritten({ place, size: expect.size, mtimeNs: written.mtimeNs, inode: written.ino, digest: expect.digest });
       return { size: expect.size, replaced };
     } catch (error) {
       await fs.rm(temporary, { force: true });
