@@ -3,7 +3,7 @@
 // file can be copied locally from its old path) and run path by path; removals of what only the
 // targets hold come last. A final comparison proves the result.
 import { AbortedError, InvalidArgumentError } from '../errors.js';
-import { compareInventories, emptySummary } from '../node/compare.js';
+import { compareInventories, emptySummary, type ComparisonRow } from '../node/compare.js';
 import type { DataNode } from '../node/data-node.js';
 import type { HashPolicy } from '../node/entries.js';
 import { type ActionOutcome, Executor, type ExecutionTotals } from './execute.js';
@@ -66,6 +66,15 @@ export interface SyncReport {
   verify: VerifyResult | null;
 }
 
+// Counts a row against "every node holds what `from` holds" (what only targets hold counts apart
+// when removal was not asked).
+function countForVerify(result: VerifyResult, row: ComparisonRow, from: number | null, deleteAsked: boolean | undefined): void {
+  if (row.status === 'identical') return;
+  if (row.status === 'error') result.errors++;
+  else if (from !== null && !row.entries[from] && deleteAsked === false) result.extraOnTargets++;
+  else result.differing++;
+}
+
 const expectedBytes = (action: Action) => (action.kind === 'write' && action.method !== 'local' ? action.entry.size : 0);
 const isDeferred = (action: Action) => action.kind === 'remove' && action.reason === 'not on the source node';
 
@@ -95,14 +104,18 @@ export class Session {
     if (signal?.aborted) throw new AbortedError();
     const store = new PlanStore();
     let skippedUnreadable = 0;
+    // What the first comparison proves, in the terms of a verification.
+    const found: VerifyResult = { identical: true, differing: 0, extraOnTargets: 0, errors: 0 };
     try {
       emit({ type: 'phase', phase: 'compare' });
       for await (const rows of compareInventories(this.nodes.map((node) => node.inventory({ hash, ...(signal ? { signal } : {}) })))) {
         for (const row of rows) {
           if (row.status === 'error') skippedUnreadable++;
+          countForVerify(found, row, from, mirror.delete === true);
           store.add(row, from);
         }
       }
+      found.identical = found.differing === 0 && found.errors === 0;
 
       emit({ type: 'phase', phase: 'plan' });
       const lookup = (target: number, digest: Buffer) => store.findLocal(target, digest);
@@ -155,8 +168,13 @@ export class Session {
 
       let verify: VerifyResult | null = null;
       if (options.verify !== false && !options.dryRun) {
-        emit({ type: 'phase', phase: 'verify' });
-        verify = await this.verify({ from, hash: 'quick', deleteAsked: mirror.delete === true, ...(signal ? { signal } : {}) });
+        // With nothing to do, the comparison just made is the proof; after changes, compare again.
+        if (planned.actions === 0) {
+          verify = found;
+        } else {
+          emit({ type: 'phase', phase: 'verify' });
+          verify = await this.verify({ from, hash: 'quick', deleteAsked: mirror.delete === true, ...(signal ? { signal } : {}) });
+        }
       }
       return {
         mode: 'mirror',
@@ -191,12 +209,7 @@ export class Session {
     const result: VerifyResult = { identical: true, differing: 0, extraOnTargets: 0, errors: 0 };
     const inventories = this.nodes.map((node) => node.inventory({ hash: options.hash ?? 'quick', ...(options.signal ? { signal: options.signal } : {}) }));
     for await (const rows of compareInventories(inventories, summary)) {
-      for (const row of rows) {
-        if (row.status === 'identical') continue;
-        if (row.status === 'error') result.errors++;
-        else if (from !== null && !row.entries[from] && options.deleteAsked === false) result.extraOnTargets++;
-        else result.differing++;
-      }
+      for (const row of rows) countForVerify(result, row, from, options.deleteAsked);
     }
     result.identical = result.differing === 0 && result.errors === 0;
     return result;
