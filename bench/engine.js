@@ -11,11 +11,9 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, stat
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliPath as cli, pad, projectRoot as root, writeResults } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'bin', 'deltanode.js');
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '1024' },
@@ -286,7 +284,6 @@ log('event loop delay');
     target: '<= 10 ms', pass: p99 <= 10 });
 }
 
-const pad = (text, width) => String(text).padEnd(width);
 const fmt = (r) => {
   if (r.maxRssKiB !== undefined) return [`${(r.maxRssKiB / 1024).toFixed(1)} MiB`, r.reference, ''];
   if (r.p99Milliseconds !== undefined) return [`${r.p99Milliseconds.toFixed(2)} ms`, '', ''];
@@ -302,9 +299,7 @@ for (const r of rows) {
   lines.push(`${pad(r.operation, 48)}${pad(a, 24)}${pad(b, 34)}${pad(c, 9)}${pad(r.target, 36)}${r.pass ? 'yes' : 'NO'}`);
 }
 console.log(lines.join('\n'));
-const jsonPath = values.json ?? path.join(root, 'bench', 'results', `engine-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-mkdirSync(path.dirname(jsonPath), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), sizeBytes: size, runs, rows,
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model } }, null, 2));
+const jsonPath = writeResults('engine', values.json, { date: new Date().toISOString(), sizeBytes: size, runs, rows,
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model } });
 console.log(`json: ${jsonPath}`);
 if (!values.dir) rmSync(dir, { recursive: true, force: true });

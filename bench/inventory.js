@@ -8,11 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliPath as cli, median, pad, projectRoot as root, writeResults } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'bin', 'deltanode.js');
 const { values } = parseArgs({
   options: {
     files: { type: 'string', default: '100000' },
@@ -48,7 +46,6 @@ function time(command, args, { rss = false } = {}) {
   if (result.status !== 0 && result.status !== 1) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
   return { seconds, maxRssKiB: rss ? Number(result.stderr.trim().split('\n').at(-1)) : undefined };
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const dropCaches = () => spawnSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches'], { stdio: 'ignore' });
 
 const rows = [];
@@ -126,7 +123,6 @@ for (const count of values.rss ? values.rss.split(',').map(Number) : []) {
   for (const tree of trees) rmSync(tree, { recursive: true, force: true });
 }
 
-const pad = (text, width) => String(text).padEnd(width);
 const lines = [`deltanode inventory benchmark: ${files} files of 100 B - 4 KB per tree, median of ${runs} runs, ${os.cpus().length} cores`,
   `${pad('measure', 52)}${pad('ours', 22)}${pad('reference', 32)}${pad('ratio', 8)}${pad('target', 18)}pass`];
 for (const r of rows) {
@@ -135,7 +131,5 @@ for (const r of rows) {
   const ratio = r.theirs !== undefined ? `${(r.ours / r.theirs).toFixed(2)}x` : '';
   lines.push(`${pad(r.operation, 52)}${pad(ours, 22)}${pad(reference, 32)}${pad(ratio, 8)}${pad(r.target, 18)}${r.pass ? 'yes' : 'NO'}`);
 }
-const jsonPath = values.json ?? path.join(root, 'bench', 'results', `inventory-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-mkdirSync(path.dirname(jsonPath), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ files, runs, rows }, null, 2));
+const jsonPath = writeResults('inventory', values.json, { files, runs, rows });
 process.stdout.write(`${lines.join('\n')}\njson: ${jsonPath}\n`);

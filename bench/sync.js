@@ -4,15 +4,13 @@
 // the same as JSON.
 //
 //   node bench/sync.js [--size MiB] [--files N] [--runs N] [--dir DIR] [--json FILE]
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliPath as cli, median, pad, writeResults } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'bin', 'deltanode.js');
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '1024' },
@@ -27,7 +25,6 @@ const files = Number(values.files);
 const runs = Number(values.runs);
 const dir = values.dir ?? path.join(os.tmpdir(), 'deltanode-sync-bench');
 const log = (text) => process.stderr.write(`${text}\n`);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Seeded bytes (xorshift), so every run sees the same data.
 function seeded(seed, length) {
@@ -149,20 +146,46 @@ log(`2. ${files} small files: first copy, then nothing changed`);
   for (const folder of [source, ...targets, path.join(dir, 'small-ours'), path.join(dir, 'small-rsync')]) rmSync(folder, { recursive: true, force: true });
 }
 
-rows.push({ operation: 'kill -9 at half of a transfer, rerun', ours: null, target: 'rerun moves <= 55%', pass: false,
-  note: 'resume is not implemented yet: the rerun sends the whole file again' });
+log('4. kill -9 at half of a transfer, then the rerun');
+{
+  const source = path.join(dir, 'resume-src');
+  const target = path.join(dir, 'resume-dst');
+  fresh(source, target);
+  bigFile(path.join(source, 'data.bin'), 2, 0);
+  rmSync(state, { recursive: true, force: true });
+  const child = spawn(process.execPath, [cli, 'sync', '--no-trash', '--state', state, source, target], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // The partial content is the temporary file beside the target: kill once it holds half.
+  let killedAt = null;
+  while (killedAt === null && child.exitCode === null) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const name of readdirSync(target)) {
+      if (!name.endsWith('.deltanode-tmp')) continue;
+      const written = statSync(path.join(target, name), { throwIfNoEntry: false })?.size ?? 0;
+      if (written >= size / 2) {
+        child.kill('SIGKILL');
+        killedAt = written;
+      }
+    }
+  }
+  await exited;
+  const rerun = JSON.parse(deltanode('sync', '--json', '--no-trash', '--state', state, source, target).stdout).report;
+  const moved = rerun.bytesByMethod.whole + rerun.bytesByMethod.delta;
+  rows.push({ operation: 'kill -9 at half of a transfer: rerun moves', ours: moved, reference: 'file size', theirs: size, unit: 'B',
+    target: '<= 55% of the file', pass: killedAt !== null && moved <= 0.55 * size,
+    ...(killedAt === null ? { note: 'the first run ended before half was written: not measured' } : {}) });
+  rmSync(source, { recursive: true, force: true });
+  rmSync(target, { recursive: true, force: true });
+}
 
-const pad = (text, width) => String(text).padEnd(width);
 const show = (value, unit) => (value === null ? '-' : unit === 's' ? `${value.toFixed(2)} s` : `${value} ${unit}`);
 const lines = [`deltanode sync benchmark: ${values.size} MiB file, ${files} small files, median of ${runs} runs, ${os.cpus().length} cores`,
   `${pad('case', 46)}${pad('ours', 18)}${pad('reference', 40)}${pad('ratio', 8)}${pad('target', 20)}pass`];
 for (const r of rows) {
-  const reference = r.theirs !== undefined ? `${r.reference} ${show(r.theirs, r.unit)}` : r.note ?? '';
+  const reference = r.note ?? (r.theirs !== undefined ? `${r.reference} ${show(r.theirs, r.unit)}` : '');
   const ratio = r.theirs ? `${(r.ours / r.theirs).toFixed(2)}x` : '';
   lines.push(`${pad(r.operation, 46)}${pad(show(r.ours, r.unit), 18)}${pad(reference, 40)}${pad(ratio, 8)}${pad(r.target, 20)}${r.pass ? 'yes' : 'NO'}`);
 }
-const jsonPath = values.json ?? path.join(root, 'bench', 'results', `sync-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-mkdirSync(path.dirname(jsonPath), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ size, files, runs, rows }, null, 2));
+const jsonPath = writeResults('sync', values.json, { size, files, runs, rows });
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(`${lines.join('\n')}\njson: ${jsonPath}\n`);

@@ -184,22 +184,38 @@ export class InternalError extends DeltanodeError {
   }
 }
 
+/** Our class for an error code (from the addon or a peer), or null for a code this version does not know. */
+export function errorForCode(code: unknown, message: string, options?: ErrorOptions): DeltanodeError | null {
+  switch (code) {
+    case 'DELTANODE_ERR_INVALID_ARGUMENT': return new InvalidArgumentError(message, options);
+    case 'DELTANODE_ERR_BAD_SIGNATURE': return new BadSignatureError(message, options);
+    case 'DELTANODE_ERR_CORRUPT_DELTA': return new CorruptDeltaError(message, options);
+    case 'DELTANODE_ERR_BASIS_MISMATCH': return new BasisMismatchError(message, options);
+    case 'DELTANODE_ERR_DIGEST_MISMATCH': return new DigestMismatchError(message, options);
+    case 'DELTANODE_ERR_OUTPUT_EXISTS': return new OutputExistsError(message, options);
+    case 'DELTANODE_ERR_ABORTED': return new AbortedError(message, options);
+    case 'DELTANODE_ERR_IO': return new IoError(message, {}, options);
+    case 'DELTANODE_ERR_STATE_BUSY': return new StateBusyError(message, options);
+    case 'DELTANODE_ERR_STATE_CORRUPT': return new StateCorruptError(message, options);
+    case 'DELTANODE_ERR_READ_ONLY': return new ReadOnlyError(message, options);
+    case 'DELTANODE_ERR_UNSAFE_PATH': return new UnsafePathError(message, options);
+    case 'DELTANODE_ERR_TRANSPORT': return new TransportError(message, options);
+    case 'DELTANODE_ERR_LINK_CLOSED': return new LinkClosedError(message, options);
+    case 'DELTANODE_ERR_PROTOCOL': return new ProtocolError(message, options);
+    case 'DELTANODE_ERR_OUT_OF_MEMORY': return new InternalError('DELTANODE_ERR_OUT_OF_MEMORY', message, options);
+    case 'DELTANODE_ERR_INTERNAL': return new InternalError('DELTANODE_ERR_INTERNAL', message, options);
+    default: return null;
+  }
+}
+
 /** Turns an error thrown by the addon (a plain Error with a `code`) into its typed class. */
 export function fromNativeError(error: unknown): DeltanodeError {
   if (error instanceof DeltanodeError) return error;
   const native = error as { message?: unknown; code?: unknown; errno?: unknown };
   const message = typeof native.message === 'string' ? native.message : String(error);
   const options = { cause: error };
-  switch (native.code) {
-    case 'DELTANODE_ERR_INVALID_ARGUMENT': return new InvalidArgumentError(message, options);
-    case 'DELTANODE_ERR_BAD_SIGNATURE': return new BadSignatureError(message, options);
-    case 'DELTANODE_ERR_CORRUPT_DELTA': return new CorruptDeltaError(message, options);
-    case 'DELTANODE_ERR_BASIS_MISMATCH': return new BasisMismatchError(message, options);
-    case 'DELTANODE_ERR_DIGEST_MISMATCH': return new DigestMismatchError(message, options);
-    case 'DELTANODE_ERR_ABORTED': return new AbortedError(message, options);
-    case 'DELTANODE_ERR_IO':
-      return new IoError(message, typeof native.errno === 'number' ? { errno: native.errno } : {}, options);
-    case 'DELTANODE_ERR_OUT_OF_MEMORY': return new InternalError('DELTANODE_ERR_OUT_OF_MEMORY', message, options);
-    default: return new InternalError('DELTANODE_ERR_INTERNAL', message, options);
+  if (native.code === 'DELTANODE_ERR_IO') {
+    return new IoError(message, typeof native.errno === 'number' ? { errno: native.errno } : {}, options);
   }
+  return errorForCode(native.code, message, options) ?? new InternalError('DELTANODE_ERR_INTERNAL', message, options);
 }

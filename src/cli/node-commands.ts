@@ -71,7 +71,6 @@ const options = {
 export async function runNodeCommand(command: 'inventory' | 'compare', args: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(args, options);
   const hash = hashPolicy(values.hash);
-  const out = process.stdout;
   const write = writeOut;
 
   if (command === 'inventory') {

@@ -9,37 +9,17 @@ import { nativeAddon } from './native.js';
 export type FolderEntryType = 'file' | 'folder' | 'symlink' | 'special' | 'unknown';
 export type HashMode = 'none' | 'quick' | 'full';
 
-export interface FolderEntry {
-  /** The name as the folder lists it (valid UTF-8 unless `nameNotUtf8`). */
-  name: string;
-  type: FolderEntryType;
-  /** errno of lstat or readlink; 0 when the metadata was read. */
-  statErrno: number;
-  mode: number;
-  size: number;
-  mtimeNs: bigint;
-  inode: bigint;
-  device: bigint;
-  linkTarget?: string;
-  /**
-   * BLAKE3 of the content: from the cache (`cache`), read by the job (`hashed`), or left to the
-   * caller (`pending`: larger than the inline limit; `digest` then holds the cached digest, if any,
-   * for corruption checks). `failed`: reading it failed with `hashErrno`.
-   */
-  digestState: 'none' | 'cache' | 'hashed' | 'pending' | 'failed';
-  digest?: Buffer;
-  hashErrno: number;
-  /** The file was modified or replaced while it was hashed. */
-  changedWhileHashed: boolean;
-  /** Full hashing read other content than the cache recorded for the same size, mtime and inode. */
-  silentCorruption: boolean;
-  nameNotUtf8: boolean;
-}
+/**
+ * Where an entry's digest stands: from the cache (`cache`), read by the job (`hashed`), left to
+ * the caller (`pending`: larger than the inline limit; the digest, if any, is then the cached one,
+ * for corruption checks), or `failed` (reading it failed with its hash errno).
+ */
+export type DigestState = 'none' | 'cache' | 'hashed' | 'pending' | 'failed';
 
 /**
  * One listed folder. Entries are read by index (sorted by the names' UTF-8 bytes): a walk over
  * millions of entries builds its own objects from these fields without an intermediate one
- * per entry; `entry(i)` gives them as one object.
+ * per entry.
  */
 export class FolderScan {
   /** errno of opening or listing the folder; 0 when it was listed. */
@@ -96,7 +76,7 @@ export class FolderScan {
     return this.#buffer.toString('utf8', at + ENTRY, at + ENTRY + this.#view.getUint32(at, true));
   }
   type(i: number): FolderEntryType { return TYPES[this.#buffer[this.#offsets[i]! + 8]!]!; }
-  digestState(i: number): FolderEntry['digestState'] { return DIGEST_STATES[this.#buffer[this.#offsets[i]! + 9]!]!; }
+  digestState(i: number): DigestState { return DIGEST_STATES[this.#buffer[this.#offsets[i]! + 9]!]!; }
   #flags(i: number): number { return this.#buffer[this.#offsets[i]! + 10]!; }
   changedWhileHashed(i: number): boolean { return (this.#flags(i) & 1) !== 0; }
   silentCorruption(i: number): boolean { return (this.#flags(i) & 2) !== 0; }
@@ -134,24 +114,6 @@ export class FolderScan {
     const linkAt = at + ENTRY + padded(this.#view.getUint32(at, true));
     return this.#buffer.toString('utf8', linkAt, linkAt + this.#view.getUint32(at + 4, true));
   }
-
-  entry(i: number): FolderEntry {
-    const entry: FolderEntry = {
-      name: this.name(i), type: this.type(i), statErrno: this.statErrno(i), mode: this.mode(i), size: this.size(i),
-      mtimeNs: this.mtimeNs(i), inode: this.inode(i), device: this.device(i), digestState: this.digestState(i),
-      hashErrno: this.hashErrno(i), changedWhileHashed: this.changedWhileHashed(i), silentCorruption: this.silentCorruption(i),
-      nameNotUtf8: this.nameNotUtf8(i),
-    };
-    const digest = this.digest(i);
-    if (digest) entry.digest = digest;
-    const link = this.linkTarget(i);
-    if (link !== undefined) entry.linkTarget = link;
-    return entry;
-  }
-
-  get entries(): FolderEntry[] {
-    return Array.from({ length: this.count }, (_, i) => this.entry(i));
-  }
 }
 
 export interface FolderScanOptions {
@@ -163,7 +125,7 @@ export interface FolderScanOptions {
 }
 
 const TYPES: readonly FolderEntryType[] = ['file', 'folder', 'symlink', 'special', 'unknown'];
-const DIGEST_STATES: ReadonlyArray<FolderEntry['digestState']> = ['none', 'cache', 'hashed', 'pending', 'failed'];
+const DIGEST_STATES: ReadonlyArray<DigestState> = ['none', 'cache', 'hashed', 'pending', 'failed'];
 const HASH_IDS = { none: 0, quick: 1, full: 2 } as const;
 const HEADER = 32;
 const ENTRY = 88;

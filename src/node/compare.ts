@@ -62,15 +62,21 @@ function classifySlowly(entries: Array<InventoryEntry | null>): { status: Compar
   return { status, groups: all };
 }
 
+/** Whether two entries hold the same thing: the same type and, for files, digest; for links, target. */
+export function sameContent(a: InventoryEntry, b: InventoryEntry): boolean {
+  if (a.type !== b.type) return false;
+  if (a.type === 'folder') return true;
+  if (a.type === 'symlink') return a.linkTarget === b.linkTarget;
+  return a.digest !== undefined && b.digest !== undefined && a.digest.equals(b.digest);
+}
+
 // The common case, every node holding the same thing, without building keys.
 function sameEverywhere(entries: Array<InventoryEntry | null>): boolean {
   const first = entries[0];
   if (!first || unusable(first)) return false;
   for (let node = 1; node < entries.length; node++) {
     const entry = entries[node];
-    if (!entry || unusable(entry) || entry.type !== first.type) return false;
-    if (first.type === 'file' && !(first.digest && entry.digest && first.digest.equals(entry.digest))) return false;
-    if (first.type === 'symlink' && first.linkTarget !== entry.linkTarget) return false;
+    if (!entry || unusable(entry) || !sameContent(first, entry)) return false;
   }
   return first.type !== 'file' || first.digest !== undefined;
 }

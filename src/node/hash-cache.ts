@@ -105,8 +105,10 @@ export class HashCache {
     const current = this.folder(source, folder);
     const byName = new Map((current ? decodeFolderCache(current) ?? [] : []).map((entry) => [entry.name, entry]));
     for (const [name, entry] of files) byName.set(name, entry);
-    const entries = [...byName.values()].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-    this.storeFolder(source, folder, encodeFolderCache(entries));
+    // Records are in the byte order of the names, as folder scans list them.
+    const keyed = [...byName.values()].map((entry) => ({ bytes: Buffer.from(entry.name), entry }));
+    keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+    this.storeFolder(source, folder, encodeFolderCache(keyed.map(({ entry }) => entry)));
   }
 
   storeFolder(source: string, folder: string, record: Buffer): void {

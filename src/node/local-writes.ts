@@ -25,7 +25,7 @@ async function lstatOrNull(file: string) {
   });
 }
 
-// The chunks of `data` into a new file (exclusive create), one write after the other.
+// The chunks of `data` into a new file (exclusive create), one write after the other, synced.
 async function writeAll(file: string, data: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
   const output = await fs.open(file, 'wx', 0o600);
   try {
@@ -33,8 +33,18 @@ async function writeAll(file: string, data: AsyncIterable<Buffer>, signal?: Abor
       if (signal?.aborted) throw new AbortedError();
       for (let done = 0; done < chunk.length;) done += (await output.write(chunk, done)).bytesWritten;
     }
+    await output.sync();
   } finally {
     await output.close();
+  }
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
@@ -59,11 +69,11 @@ export class LocalWrites {
     this.#onWritten = onWritten;
   }
 
-  async #regularFile(inventoryPath: string): Promise<ResolvedPath> {
+  async #regularFile(inventoryPath: string): Promise<{ place: ResolvedPath; size: number }> {
     const place = await this.#paths.resolve(inventoryPath, 'read');
     const stats = await fs.lstat(place.diskPath);
     if (!stats.isFile()) throw new IoError(`${inventoryPath} is not a regular file`, { path: place.diskPath });
-    return place;
+    return { place, size: stats.size };
   }
 
   async *read(inventoryPath: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
@@ -88,8 +98,7 @@ export class LocalWrites {
   }
 
   async *signature(inventoryPath: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const place = await this.#regularFile(inventoryPath);
-    const { size } = await fs.stat(place.diskPath);
+    const { place, size } = await this.#regularFile(inventoryPath);
     const signer = createSignatureStream({ sizeHint: size, ...(signal ? { signal } : {}) });
     const feeding = pipeline(createReadStream(place.diskPath, { highWaterMark: 1 << 20 }), signer).catch(() => undefined);
     yield* signer;
@@ -97,7 +106,7 @@ export class LocalWrites {
   }
 
   async *delta(inventoryPath: string, signature: Buffer, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const place = await this.#regularFile(inventoryPath);
+    const { place } = await this.#regularFile(inventoryPath);
     const differ = createDeltaStream(signature, signal ? { signal } : {});
     const feeding = pipeline(createReadStream(place.diskPath, { highWaterMark: 1 << 20 }), differ).catch(() => undefined);
     yield* differ;
@@ -111,8 +120,9 @@ export class LocalWrites {
     const temporary = temporaryPathFor(place.diskPath);
     try {
       if (source.kind === 'local') {
-        const from = await this.#regularFile(source.from);
+        const { place: from } = await this.#regularFile(source.from);
         await fs.copyFile(from.diskPath, temporary, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        await syncFile(temporary);
       } else if (source.kind === 'content') {
         await writeAll(temporary, source.data, options.signal);
       } else {
@@ -144,14 +154,8 @@ export class LocalWrites {
     }
   }
 
-  // Reads the written file back: what is on disk is what was promised, or nothing moves.
+  // Reads the written (and synced) file back: what is on disk is what was promised, or nothing moves.
   async #verify(temporary: string, inventoryPath: string, expect: ExpectedFile, signal?: AbortSignal): Promise<void> {
-    const handle = await fs.open(temporary, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     const written = await hashFile(temporary, { digest: 'blake3', ...(signal ? { signal } : {}) });
     if (written.length !== expect.size || !written.digest.equals(expect.digest)) {
       throw new DigestMismatchError(`${inventoryPath}: the content received (${written.length} bytes, ` +

@@ -7,7 +7,7 @@ import type { HashPolicy } from '../node/entries.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { type Handler, RpcPeer } from '../protocol/rpc.js';
 import type { Link } from '../transport/transport.js';
-import { decodeExpected, encodeEntry, errorFromPeer, wireBytes, wireText } from './wire.js';
+import { decodeExpected, encodeEntry, errorFromPeer, wireBytes, wireMode, wireText } from './wire.js';
 
 // A signature is held in memory for the delta search; a peer may not ask for more than this.
 const MAX_SIGNATURE = 512 << 20;
@@ -74,9 +74,7 @@ export function serveNode(node: DataNode, link: Link): RpcPeer {
     },
     makeFolder: async (value) => {
       const call = params(value);
-      const mode = typeof call.mode === 'number' && Number.isInteger(call.mode) && call.mode >= 0 && call.mode <= 0o7777 ? call.mode
-        : (() => { throw new ProtocolError('a bad mode'); })();
-      await node.makeFolder(pathOf(call), mode, { trash: call.trash !== false });
+      await node.makeFolder(pathOf(call), wireMode(call.mode), { trash: call.trash !== false });
       return {};
     },
     makeLink: async (value) => {

@@ -1,7 +1,6 @@
 // DataNode values on the wire, and their checks: what a peer sends is untrusted, so every field
 // is checked (types, ranges, sizes, path safety, order) before a session sees it.
-import { AbortedError, BadSignatureError, CorruptDeltaError, DigestMismatchError, InvalidArgumentError,
-  IoError, LinkClosedError, ProtocolError, ReadOnlyError, RemoteError, StateBusyError, UnsafePathError } from '../errors.js';
+import { errorForCode, ProtocolError, RemoteError } from '../errors.js';
 import type { ExpectedFile } from '../node/data-node.js';
 import type { EntryType, InventoryEntry } from '../node/entries.js';
 import { comparePaths, isSafeInventoryPath } from '../node/paths.js';
@@ -40,6 +39,12 @@ export function wireCount(value: unknown, what: string): number {
   return fail(`a bad ${what}`);
 }
 
+/** Permission bits: 0 to 0o7777. */
+export function wireMode(value: unknown): number {
+  const mode = wireCount(value, 'mode');
+  return mode <= 0o7777 ? mode : fail('a bad mode');
+}
+
 export function wireBytes(value: unknown, what: string, length?: number): Buffer {
   if (!(value instanceof Uint8Array) || (length !== undefined && value.length !== length)) return fail(`a bad ${what}`);
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
@@ -57,8 +62,7 @@ export function decodeEntry(value: unknown, aliases: ReadonlySet<string>): Inven
   const text = wireText(path, 'path', 1 << 16);
   if (!isSafeInventoryPath(text) || !aliases.has(text.split('/')[0]!)) fail(`an unsafe inventory path ${JSON.stringify(text)}`);
   const kind = TYPES[typeof type === 'number' ? type : -1] ?? fail('an unknown entry type');
-  const modeBits = wireCount(mode, 'mode');
-  if (modeBits > 0o7777) fail('a bad mode');
+  const modeBits = wireMode(mode);
   const flagBits = wireCount(flags, 'flags');
   const entry: InventoryEntry = { path: text, diskPath: '', type: kind, size: wireCount(size, 'size'), mtimeNs: wireBigInt(mtimeNs, 'mtime'),
     mode: modeBits, inode: wireBigInt(inode, 'inode'), device: wireBigInt(device, 'device') };
@@ -101,26 +105,11 @@ export const encodeExpected = (expect: ExpectedFile) => [expect.digest, expect.s
 export function decodeExpected(value: unknown): ExpectedFile {
   if (!Array.isArray(value) || value.length !== 4) return fail('an expected file of the wrong shape');
   const [digest, size, mtimeNs, mode] = value as unknown[];
-  const modeBits = wireCount(mode, 'mode');
-  if (modeBits > 0o7777) fail('a bad mode');
-  return { digest: wireBytes(digest, 'digest', 32), size: wireCount(size, 'size'), mtimeNs: wireBigInt(mtimeNs, 'mtime'), mode: modeBits };
+  return { digest: wireBytes(digest, 'digest', 32), size: wireCount(size, 'size'), mtimeNs: wireBigInt(mtimeNs, 'mtime'), mode: wireMode(mode) };
 }
 
 /** A peer's error as the class of ours with that code; codes we do not know become RemoteError. */
 export function errorFromPeer(code: string, message: string): Error {
   const text = `remote: ${message}`;
-  switch (code) {
-    case 'DELTANODE_ERR_READ_ONLY': return new ReadOnlyError(text);
-    case 'DELTANODE_ERR_UNSAFE_PATH': return new UnsafePathError(text);
-    case 'DELTANODE_ERR_DIGEST_MISMATCH': return new DigestMismatchError(text);
-    case 'DELTANODE_ERR_IO': return new IoError(text);
-    case 'DELTANODE_ERR_ABORTED': return new AbortedError(text);
-    case 'DELTANODE_ERR_INVALID_ARGUMENT': return new InvalidArgumentError(text);
-    case 'DELTANODE_ERR_BAD_SIGNATURE': return new BadSignatureError(text);
-    case 'DELTANODE_ERR_CORRUPT_DELTA': return new CorruptDeltaError(text);
-    case 'DELTANODE_ERR_STATE_BUSY': return new StateBusyError(text);
-    case 'DELTANODE_ERR_PROTOCOL': return new ProtocolError(text);
-    case 'DELTANODE_ERR_LINK_CLOSED': return new LinkClosedError(text);
-    default: return new RemoteError(code, text);
-  }
+  return errorForCode(code, text) ?? new RemoteError(code, text);
 }

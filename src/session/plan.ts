@@ -3,7 +3,7 @@
 // For each file to write, the cheapest method: a local copy when the target already holds the
 // same content under a path that stays as it is, a delta when it holds an older version, the
 // whole content otherwise.
-import type { ComparisonRow } from '../node/compare.js';
+import { type ComparisonRow, sameContent } from '../node/compare.js';
 import type { InventoryEntry } from '../node/entries.js';
 
 export type TransferMethod = 'local' | 'delta' | 'whole';
@@ -20,7 +20,8 @@ export type Action =
   | (ActionBase & { kind: 'write'; method: TransferMethod; from: number; entry: InventoryEntry; localFrom?: string })
   | (ActionBase & { kind: 'folder'; mode: number })
   | (ActionBase & { kind: 'link'; linkTarget: string })
-  | (ActionBase & { kind: 'remove' });
+  /** `afterWrites`: removes what the source lacks, once every write has run (its content may serve a local copy). */
+  | (ActionBase & { kind: 'remove'; afterWrites?: true });
 
 export interface MirrorOptions {
   /** Index of the node that is the source of truth. */
@@ -48,7 +49,7 @@ export function planMirrorRow(row: ComparisonRow, options: MirrorOptions, findLo
   row.entries.forEach((entry, target) => {
     if (target === from) return;
     if (!source) {
-      if (entry && options.delete) actions.push({ kind: 'remove', path: row.path, target, reason: `not on the source node` });
+      if (entry && options.delete) actions.push({ kind: 'remove', path: row.path, target, reason: 'not on the source node', afterWrites: true });
       return;
     }
     if (entry && sameContent(source, entry)) {
@@ -75,11 +76,4 @@ export function planMirrorRow(row: ComparisonRow, options: MirrorOptions, findLo
       ...(localFrom !== undefined ? { localFrom } : {}) });
   });
   return actions;
-}
-
-function sameContent(a: InventoryEntry, b: InventoryEntry): boolean {
-  if (a.type !== b.type) return false;
-  if (a.type === 'folder') return true;
-  if (a.type === 'symlink') return a.linkTarget === b.linkTarget;
-  return a.digest !== undefined && b.digest !== undefined && a.digest.equals(b.digest);
 }

@@ -76,7 +76,7 @@ function countForVerify(result: VerifyResult, row: ComparisonRow, from: number |
 }
 
 const expectedBytes = (action: Action) => (action.kind === 'write' && action.method !== 'local' ? action.entry.size : 0);
-const isDeferred = (action: Action) => action.kind === 'remove' && action.reason === 'not on the source node';
+const isDeferred = (action: Action) => action.kind === 'remove' && action.afterWrites === true;
 
 export class Session {
   readonly nodes: readonly DataNode[];
@@ -120,9 +120,11 @@ export class Session {
       emit({ type: 'phase', phase: 'plan' });
       const lookup = (target: number, digest: Buffer) => store.findLocal(target, digest);
       const planned = { actions: 0, bytesExpected: 0 };
+      let removalsAfterWrites = 0;
       for (const row of store.stored()) {
         for (const action of planMirrorRow(row, mirror, lookup)) {
           planned.actions++;
+          if (isDeferred(action)) removalsAfterWrites++;
           planned.bytesExpected += expectedBytes(action);
           emit({ type: 'planned', action, bytesExpected: expectedBytes(action) });
         }
@@ -161,8 +163,10 @@ export class Session {
           await executor.submit(actions);
         }
         await executor.drain();
-        for (const row of store.stored()) await executor.submit(planMirrorRow(row, mirror, lookup).filter(isDeferred));
-        await executor.drain();
+        if (removalsAfterWrites > 0) {
+          for (const row of store.stored()) await executor.submit(planMirrorRow(row, mirror, lookup).filter(isDeferred));
+          await executor.drain();
+        }
         reportProgress(true);
       }
 
