@@ -20,6 +20,7 @@ export type DeltanodeErrorCode =
   | 'DELTANODE_ERR_LINK_CLOSED'
   | 'DELTANODE_ERR_PROTOCOL'
   | 'DELTANODE_ERR_REMOTE'
+  | 'DELTANODE_ERR_PLAN_CONFLICT'
   | 'DELTANODE_ERR_INTERNAL';
 
 export class DeltanodeError extends Error {
@@ -168,6 +169,14 @@ export class RemoteError extends DeltanodeError {
   }
 }
 
+/** A plan's actions contradict each other (or write where nothing may be written): refused before anything is written. */
+export class PlanConflictError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_PLAN_CONFLICT';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_PLAN_CONFLICT', message, options);
+  }
+}
+
 /** The native addon could not be loaded; the message says how to fix it. */
 export class NativeLoadError extends DeltanodeError {
   declare readonly code: 'DELTANODE_ERR_NATIVE_LOAD';
@@ -202,6 +211,7 @@ export function errorForCode(code: unknown, message: string, options?: ErrorOpti
     case 'DELTANODE_ERR_TRANSPORT': return new TransportError(message, options);
     case 'DELTANODE_ERR_LINK_CLOSED': return new LinkClosedError(message, options);
     case 'DELTANODE_ERR_PROTOCOL': return new ProtocolError(message, options);
+    case 'DELTANODE_ERR_PLAN_CONFLICT': return new PlanConflictError(message, options);
     case 'DELTANODE_ERR_OUT_OF_MEMORY': return new InternalError('DELTANODE_ERR_OUT_OF_MEMORY', message, options);
     case 'DELTANODE_ERR_INTERNAL': return new InternalError('DELTANODE_ERR_INTERNAL', message, options);
     default: return null;

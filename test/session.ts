@@ -4,72 +4,14 @@
 import t, { type Test } from 'tap';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AbortedError, hash, LocalDataNode, ReadOnlyError, UnsafePathError } from '../src/index.js';
-import type { DataNode, SourceSpec } from '../src/node/data-node.js';
+import { AbortedError, hash, ReadOnlyError, UnsafePathError } from '../src/index.js';
 import type { ActionOutcome } from '../src/session/execute.js';
-import { RemoteDataNode } from '../src/remote/remote-node.js';
-import { serveNode } from '../src/remote/node-server.js';
 import { Session } from '../src/session/session.js';
-import { createMemoryLinkPair } from '../src/transport/memory.js';
 import { flatten } from './fixtures/helpers.js';
-
-type Tree = { [name: string]: string | Buffer | Tree | { link: string } };
-
-async function write(root: string, tree: Tree): Promise<void> {
-  await fs.mkdir(root, { recursive: true });
-  for (const [name, value] of Object.entries(tree)) {
-    const target = path.join(root, name);
-    if (typeof value === 'string' || Buffer.isBuffer(value)) await fs.writeFile(target, value);
-    else if ('link' in value && typeof value.link === 'string') await fs.symlink(value.link, target);
-    else await write(target, value as Tree);
-  }
-}
-
-// What a tree holds, for comparing trees: type, content digest or link target, mode of files.
-async function snapshot(root: string, relative = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await fs.readdir(path.join(root, relative))).sort()) {
-    if (name === '.deltanode') continue;
-    const rel = relative ? `${relative}/${name}` : name;
-    const full = path.join(root, rel);
-    const stats = await fs.lstat(full);
-    if (stats.isSymbolicLink()) out[rel] = `link ${await fs.readlink(full)}`;
-    else if (stats.isDirectory()) Object.assign(out, { [rel]: 'folder' }, await snapshot(root, rel));
-    else out[rel] = `file ${hash('blake3', await fs.readFile(full)).toString('hex').slice(0, 16)} ${(stats.mode & 0o777).toString(8)}`;
-  }
-  return out;
-}
-
-// A node for the suite, and what closes it (and whatever serves it).
-type NodeFactory = (name: string, sources: SourceSpec[], state: string) => Promise<{ node: DataNode; close: () => Promise<void> }>;
-const localNodes: NodeFactory = async (name, sources, state) => {
-  const node = new LocalDataNode({ name, sources, stateFolder: state });
-  return { node, close: () => node.close() };
-};
-// The same node behind the DataNode protocol over an in-memory link.
-const remoteNodes: NodeFactory = async (name, sources, state) => {
-  const local = new LocalDataNode({ name, sources, stateFolder: state });
-  const [near, far] = createMemoryLinkPair({ highWaterMark: 4 });
-  const server = serveNode(local, far);
-  const node = await RemoteDataNode.connect(near);
-  return { node, close: async () => {
-    await node.close();
-    await server.done;
-    await local.close();
-  } };
-};
+import { localNodes, makeNodes, type NodeFactory, remoteNodes, snapshot, type Tree } from './fixtures/trees.js';
 
 function suite(label: string, makeNode: NodeFactory): void {
-  async function nodesFor(t: Test, trees: Tree[], readOnly: boolean[] = []) {
-    const dir = t.testdir();
-    const roots = trees.map((_, i) => path.join(dir, `n${i}`));
-    await Promise.all(trees.map((tree, i) => write(roots[i]!, tree)));
-    const made = await Promise.all(roots.map((root, i) => makeNode(`n${i}`,
-      [{ alias: 'data', path: root, ...(readOnly[i] ? { readOnly: true } : {}) }], path.join(dir, `state${i}`))));
-    const nodes = made.map(({ node }) => node);
-    t.teardown(() => Promise.all(made.map(({ close }) => close())));
-    return { dir, roots, nodes };
-  }
+  const nodesFor = (t: Test, trees: Tree[], readOnly: boolean[] = []) => makeNodes(t, makeNode, trees, readOnly);
 
   t.test(`${label}: mirror makes the target identical, keeping what it replaced`, async (t) => {
     const big = Buffer.alloc(300_000, 7);
@@ -130,17 +72,18 @@ function suite(label: string, makeNode: NodeFactory): void {
     for (const root of roots.slice(1)) t.same(await snapshot(root), source);
   });
 
-  t.test(`${label}: a read-only target refuses every write; the rest goes on`, async (t) => {
+  t.test(`${label}: a plan that writes to a read-only source is refused before anything is written`, async (t) => {
     const { roots, nodes } = await nodesFor(t, [{ f: 'new' }, { f: 'old' }, {}], [false, true, false]);
-    const before = await snapshot(roots[1]!);
+    const before = await Promise.all(roots.map((root) => snapshot(root)));
     const outcomes: ActionOutcome[] = [];
-    const report = await new Session(nodes).sync({ from: 'n0', onEvent: (event) => event.type === 'outcome' && outcomes.push(event.outcome) });
-    t.equal(report.failed, 1);
-    t.equal(outcomes.find((o) => o.status === 'failed')?.error?.code, 'DELTANODE_ERR_READ_ONLY');
-    t.same(await snapshot(roots[1]!), before, 'the read-only source is unchanged');
-    t.same(await snapshot(roots[2]!), await snapshot(roots[0]!), 'the writable target was synced');
-    t.equal(report.verify?.identical, false);
+    await t.rejects(new Session(nodes).sync({ from: 'n0', onEvent: (event) => event.type === 'outcome' && outcomes.push(event.outcome) }),
+      { code: 'DELTANODE_ERR_PLAN_CONFLICT', message: /write data\/f on n1: source data is read-only there/ });
+    t.same(outcomes, [], 'no action ran');
+    t.same(await Promise.all(roots.map((root) => snapshot(root))), before, 'no node changed, the writable one neither');
+    // Whoever asks, the node itself refuses too.
     await t.rejects(nodes[1]!.remove('data/f'), ReadOnlyError);
+    await t.rejects(nodes[1]!.write('data/f', { kind: 'local', from: 'data/f' }, { digest: Buffer.alloc(32), size: 3, mtimeNs: 0n, mode: 0o644 }), ReadOnlyError);
+    t.equal(await fs.readFile(path.join(roots[1]!, 'f'), 'utf8'), 'old');
   });
 
   t.test(`${label}: a source file that changes while it is sent never lands`, async (t) => {

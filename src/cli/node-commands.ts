@@ -31,11 +31,18 @@ export function parseNodeArgument(text: string, index: number): NodeArgument {
   return { name, sources: paths.map((p) => ({ alias: path.basename(path.resolve(p)), path: p })) };
 }
 
+const defaultStateBase = () => path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'deltanode');
+
 // State of CLI nodes lives outside the data: $XDG_STATE_HOME/deltanode/nodes/<name>-<hash of the folders>.
 export function stateFolderFor(node: NodeArgument, override: string | undefined): string {
   const key = createHash('sha256').update(JSON.stringify(node.sources.map((s) => [s.alias, path.resolve(s.path)]))).digest('hex');
-  const base = override ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'deltanode', 'nodes');
+  const base = override ?? path.join(defaultStateBase(), 'nodes');
   return path.join(base, `${node.name.replace(/[^\w.-]/g, '_')}-${key.slice(0, 16)}`);
+}
+
+/** Where sessions keep what two-way pairs last agreed on: beside the nodes' state (`--state` holds both). */
+export function sessionStateFolder(override: string | undefined): string {
+  return override ?? path.join(defaultStateBase(), 'sessions');
 }
 
 export function hashPolicy(value: string | undefined): HashPolicy {

@@ -1,11 +1,14 @@
-// deltanode sync: make the other nodes identical to one (mirror). A plan line per action with
-// --dry-run, an outcome line per failed action (every one with --json), a summary with the bytes
-// moved by method and the verification; progress on stderr.
+// deltanode sync: make the other nodes identical to one (mirror), let changes flow both ways
+// (two-way), or follow a rules file. A plan line per action with --dry-run, an outcome line per
+// failed action (every one with --json), conflicts, a summary with the bytes moved by method and
+// the verification; progress on stderr.
+import { promises as fs } from 'node:fs';
 import { LocalDataNode } from '../node/local-node.js';
 import type { ActionOutcome } from '../session/execute.js';
 import type { Action } from '../session/plan.js';
+import type { RulesJson } from '../session/rules.js';
 import { Session, type SyncEvent, type SyncReport } from '../session/session.js';
-import { hashPolicy, parseNodeArgument, PLAIN_ALIAS, stateFolderFor } from './node-commands.js';
+import { hashPolicy, parseNodeArgument, PLAIN_ALIAS, sessionStateFolder, stateFolderFor } from './node-commands.js';
 import { formatBytes, statusLine } from './progress.js';
 import { parseCommandLine, UsageError, writeOut } from './usage.js';
 
@@ -18,18 +21,36 @@ const options = {
   state: { type: 'string' },
   hash: { type: 'string' },
   'no-trash': { type: 'boolean' },
+  rules: { type: 'string' },
 } as const;
+
+async function readRules(file: string): Promise<unknown> {
+  const text = await fs.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--rules ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  });
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`--rules ${file} is not JSON: ${(error as Error).message}`);
+  }
+}
 
 export async function runSyncCommand(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(args, options);
-  const mode = values.mode ?? 'mirror';
-  if (mode === 'two-way') throw new UsageError('--mode two-way is not available yet; use --mode mirror --from NODE');
-  if (mode !== 'mirror') throw new UsageError('--mode must be mirror or two-way');
+  const mode = values.mode ?? (values.rules !== undefined ? 'rules' : 'mirror');
+  if (mode !== 'mirror' && mode !== 'two-way' && mode !== 'rules') throw new UsageError('--mode must be mirror, two-way or rules');
+  if (mode === 'rules' && values.rules === undefined) throw new UsageError('--mode rules needs --rules FILE');
+  if (mode !== 'rules' && values.rules !== undefined) throw new UsageError(`--rules goes with --mode rules, not ${mode}`);
+  if (mode !== 'mirror' && (values.from !== undefined || values.delete !== undefined)) {
+    throw new UsageError(`--from and --delete belong to --mode mirror; ${mode} decides per path`);
+  }
   if (positionals.length < 2) throw new UsageError('sync takes two or more NODEs');
+  if (mode === 'two-way' && positionals.length !== 2) throw new UsageError('--mode two-way takes two NODEs');
   const specs = positionals.map(parseNodeArgument);
   const names = specs.map((spec) => spec.name);
   const from = values.from ?? names[0]!;
   if (!names.includes(from)) throw new UsageError(`--from ${from} is none of the nodes (${names.join(', ')})`);
+  const rules = values.rules !== undefined ? await readRules(values.rules) : undefined;
   const hash = hashPolicy(values.hash);
   const allPlain = specs.every((spec) => spec.sources.length === 1 && spec.sources[0]!.alias === PLAIN_ALIAS);
   const shown = (p: string) => (allPlain ? p.slice(PLAIN_ALIAS.length + 1) || '.' : p);
@@ -38,6 +59,9 @@ export async function runSyncCommand(args: readonly string[]): Promise<number> {
   const write = writeOut;
   const describe = (action: Action) => {
     const what = action.kind === 'write' ? `${action.method === 'local' ? `copy from ${shown(action.localFrom!)}` : action.method}` : action.kind;
+    if (action.kind === 'write' && action.from !== action.target && mode !== 'mirror') {
+      return `${what.padEnd(8)} ${names[action.from]!} -> ${names[action.target]!}  ${shown(action.path)}  (${action.reason})`;
+    }
     return `${what.padEnd(8)} ${names[action.target]!.padEnd(8)} ${shown(action.path)}  (${action.reason})`;
   };
   const line = statusLine((event: Extract<SyncEvent, { type: 'progress' }>) => {
@@ -78,8 +102,10 @@ export async function runSyncCommand(args: readonly string[]): Promise<number> {
       }
     }, 100);
     try {
-      report = await session.sync({ mode: 'mirror', from, delete: values.delete === true, dryRun: values['dry-run'] === true,
-        hash, trash: values['no-trash'] !== true, onEvent });
+      const common = { dryRun: values['dry-run'] === true, hash, trash: values['no-trash'] !== true, onEvent };
+      if (mode === 'mirror') report = await session.sync({ mode, from, delete: values.delete === true, ...common });
+      else if (mode === 'rules') report = await session.sync({ mode, rules: rules as RulesJson, ...common });
+      else report = await session.sync({ mode, stateFolder: sessionStateFolder(values.state), ...common });
     } finally {
       clearInterval(flusher);
       line.done();
@@ -88,7 +114,7 @@ export async function runSyncCommand(args: readonly string[]): Promise<number> {
     if (values.json) {
       await write(`\n],"report":${JSON.stringify(report)}}\n`);
     } else {
-      await write(summary(report));
+      await write(summary(report, shown));
     }
   } finally {
     await Promise.all(nodes.map((node) => node.close()));
@@ -112,9 +138,10 @@ function jsonOutcome(outcome: ActionOutcome, names: readonly string[]) {
     ...(outcome.error ? { error: outcome.error } : {}) };
 }
 
-function summary(report: SyncReport): string {
+function summary(report: SyncReport, shown: (path: string) => string): string {
   const moved = report.bytesByMethod;
-  const lines = [];
+  const lines = report.conflicts.map((conflict) => `conflict: ${shown(conflict.path)}: ${conflict.reason}`);
+  if (report.conflictCount > report.conflicts.length) lines.push(`... and ${report.conflictCount - report.conflicts.length} more conflicts (--json lists the first 1000)`);
   if (report.dryRun) {
     lines.push(`dry run: ${report.planned.actions} actions planned, up to ${formatBytes(report.planned.bytesExpected)} to send; nothing was changed`);
   } else {
@@ -124,8 +151,9 @@ function summary(report: SyncReport): string {
   if (report.skippedUnreadable > 0) lines.push(`${report.skippedUnreadable} paths left alone: unreadable on some node`);
   if (report.verify) {
     const v = report.verify;
+    const matched = report.mode === 'mirror' ? `every node matches ${report.from}` : report.mode === 'two-way' ? 'both nodes hold the same' : 'every rule was applied';
     lines.push(v.identical
-      ? `verified: every node matches ${report.from}${v.extraOnTargets ? ` (${v.extraOnTargets} paths only on targets kept; --delete removes them)` : ''}`
+      ? `verified: ${matched}${v.extraOnTargets ? ` (${v.extraOnTargets} paths only on targets kept; --delete removes them)` : ''}`
       : `NOT verified: ${v.differing} paths differ, ${v.errors} unreadable`);
   }
   return `${lines.join('\n')}\n`;

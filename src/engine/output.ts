@@ -21,10 +21,36 @@ export function toNativeRef(file: FileInput): string | number {
   return typeof file === 'string' ? file : file.fd;
 }
 
-/** A hidden temporary name beside `target`, in the pattern inventories never list. */
+export const TEMPORARY_SUFFIX = '.deltanode-tmp';
+const NAME_MAX = 255;
+
+/** `name` cut to at most `bytes` UTF-8 bytes, at a character boundary. */
+export function fitName(name: string, bytes: number): string {
+  if (Buffer.byteLength(name) <= bytes) return name;
+  let out = '';
+  let length = 0;
+  for (const char of name) {
+    length += Buffer.byteLength(char);
+    if (length > bytes) break;
+    out += char;
+  }
+  return out;
+}
+
+/** `.<name>.<tag>.deltanode-tmp`, the name shortened where the whole would not fit a file name. */
+export function hiddenNameFor(name: string, tag: string): string {
+  const extra = 2 + tag.length + TEMPORARY_SUFFIX.length;
+  return `.${fitName(name, NAME_MAX - extra)}.${tag}${TEMPORARY_SUFFIX}`;
+}
+
+/**
+ * A hidden temporary name beside `target`, in the pattern inventories never list. It carries
+ * the writer's process id, so a later run can tell a file left by a killed process from one
+ * being written now.
+ */
 export function temporaryPathFor(target: string): string {
-  const dir = path.dirname(target);
-  return path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.deltanode-tmp`);
+  const tag = `${process.pid.toString(16)}-${randomBytes(6).toString('hex')}`;
+  return path.join(path.dirname(target), hiddenNameFor(path.basename(target), tag));
 }
 
 async function exists(file: string): Promise<boolean> {

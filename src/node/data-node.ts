@@ -38,10 +38,26 @@ export interface ExpectedFile {
 export type WriteSource =
   /** The whole content, streamed. */
   | { kind: 'content'; data: AsyncIterable<Buffer> }
-  /** A delta (native format) against this node's current version of the same path. */
-  | { kind: 'delta'; data: AsyncIterable<Buffer> }
+  /**
+   * A delta (native format) against this node's current version of the same path, or, with
+   * `basis: 'partial'`, against the partial content an interrupted write of the same content left.
+   */
+  | { kind: 'delta'; data: AsyncIterable<Buffer>; basis?: 'current' | 'partial' }
   /** Another path of this node that already holds the content. */
   | { kind: 'local'; from: string };
+
+export interface SignatureOptions {
+  signal?: AbortSignal;
+  /** Sign the partial content kept toward this digest (see `partial`). */
+  partialOf?: Buffer;
+}
+
+export interface EntryMetadata {
+  /** Permission bits. */
+  mode: number;
+  /** Nanoseconds; applied to files only (a folder's changes with its content). */
+  mtimeNs: bigint;
+}
 
 export interface WriteOptions {
   signal?: AbortSignal;
@@ -74,8 +90,13 @@ export interface DataNode {
 
   /** The bytes of the file at `path`. */
   read(path: string, options?: { signal?: AbortSignal }): AsyncIterable<Buffer>;
-  /** The block signature (native format) of the file at `path`, for a peer to compute a delta against. */
-  signature(path: string, options?: { signal?: AbortSignal }): AsyncIterable<Buffer>;
+  /**
+   * The block signature (native format) of the file at `path`, for a peer to compute a delta
+   * against; with `partialOf`, of the partial content kept toward that digest instead.
+   */
+  signature(path: string, options?: SignatureOptions): AsyncIterable<Buffer>;
+  /** Bytes of partial content an interrupted write toward `digest` left at `path` (0: none). */
+  partial(path: string, digest: Buffer): Promise<number>;
   /** The delta that turns the file `signature` describes into this node's file at `path`. */
   delta(path: string, signature: Buffer, options?: { signal?: AbortSignal }): AsyncIterable<Buffer>;
   /**
@@ -84,6 +105,8 @@ export interface DataNode {
    * an unsafe path or a mismatch is an error and changes nothing.
    */
   write(path: string, source: WriteSource, expect: ExpectedFile, options?: WriteOptions): Promise<WriteOutcome>;
+  /** Applies mode and (files) mtime to the entry at `path`, whose content stays as it is. */
+  setMetadata(path: string, metadata: EntryMetadata): Promise<void>;
   /** Creates a folder (and applies its mode), replacing a non-folder entry there (into the trash). */
   makeFolder(path: string, mode: number, options?: WriteOptions): Promise<void>;
   /** Creates a symlink with this target text, replacing what is there (into the trash). */

@@ -12,7 +12,7 @@ interface Rule {
 }
 
 // Translates one glob to a regular expression source over a '/'-separated relative path.
-function globToRegExp(glob: string, anchored: boolean): string {
+export function globToRegExp(glob: string, anchored: boolean): string {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import type { DataNode, ExpectedFile, InventoryOptions, RemoveOptions, SourceSpec, WriteOptions, WriteOutcome,
+import type { DataNode, EntryMetadata, ExpectedFile, InventoryOptions, RemoveOptions, SignatureOptions, SourceSpec, WriteOptions, WriteOutcome,
   WriteSource } from './data-node.js';
 import { HashCache } from './hash-cache.js';
 import { IgnoreRules } from './ignore.js';
@@ -14,6 +14,7 @@ import { comparePaths, isSafeInventoryPath } from './paths.js';
 import { LocalWrites } from './local-writes.js';
 import { scanSource } from './scan.js';
 import { SourcePaths } from './source-paths.js';
+import { isStaleTemporary, TEMPORARY_SUFFIX } from './temporary-files.js';
 import { Trash } from './trash.js';
 
 export interface LocalDataNodeOptions {
@@ -31,7 +32,18 @@ export interface LocalDataNodeOptions {
 
 /** The conventional name of a state folder kept inside a dataset; never listed, whoever's it is. */
 export const STATE_FOLDER_NAME = '.deltanode';
-const TEMPORARY_SUFFIX = '.deltanode-tmp';
+
+
+// Hidden files looked at per source and inventory (more wait for the next one).
+const MAX_LEFTOVERS_PER_SCAN = 10_000;
+
+// Removes what interrupted runs left (a failure to remove is no reason to fail an inventory).
+async function removeStale(candidates: readonly string[]): Promise<void> {
+  for (const file of candidates) {
+    const stats = await fs.lstat(file).catch(() => null);
+    if (stats?.isFile() && isStaleTemporary(path.basename(file), stats.mtimeMs)) await fs.unlink(file).catch(() => undefined);
+  }
+}
 
 export class LocalDataNode implements DataNode {
   readonly name: string;
@@ -72,8 +84,12 @@ export class LocalDataNode implements DataNode {
     return this.#writes.read(path, options.signal);
   }
 
-  signature(path: string, options: { signal?: AbortSignal } = {}): AsyncIterable<Buffer> {
-    return this.#writes.signature(path, options.signal);
+  signature(path: string, options: SignatureOptions = {}): AsyncIterable<Buffer> {
+    return this.#writes.signature(path, options);
+  }
+
+  partial(path: string, digest: Buffer): Promise<number> {
+    return this.#writes.partial(path, digest);
   }
 
   delta(path: string, signature: Buffer, options: { signal?: AbortSignal } = {}): AsyncIterable<Buffer> {
@@ -82,6 +98,10 @@ export class LocalDataNode implements DataNode {
 
   write(path: string, source: WriteSource, expect: ExpectedFile, options?: WriteOptions): Promise<WriteOutcome> {
     return this.#writes.write(path, source, expect, options);
+  }
+
+  setMetadata(path: string, metadata: EntryMetadata): Promise<void> {
+    return this.#writes.setMetadata(path, metadata);
   }
 
   makeFolder(path: string, mode: number, options?: WriteOptions): Promise<void> {
@@ -117,11 +137,17 @@ export class LocalDataNode implements DataNode {
     const meter = new InventoryMeter(options.onProgress);
     try {
       for (const source of this.sources) {
+        const leftovers: string[] = [];
         for await (const batch of scanSource(source.alias, path.resolve(source.path), {
           ignore: [this.#sourceRules.get(source.alias)!, this.#nodeRules],
           // The state folder (wherever it is) and interrupted writes are never part of the data.
-          isInternal: (name, diskPath) =>
-            name.endsWith(TEMPORARY_SUFFIX) || name === STATE_FOLDER_NAME || diskPath === stateFolder,
+          isInternal: (name, diskPath) => {
+            if (name.endsWith(TEMPORARY_SUFFIX)) {
+              if (!source.readOnly && leftovers.length < MAX_LEFTOVERS_PER_SCAN) leftovers.push(diskPath);
+              return true;
+            }
+            return name === STATE_FOLDER_NAME || diskPath === stateFolder;
+          },
           hash,
           cache,
           hashConcurrency: this.#hashConcurrency,
@@ -133,6 +159,7 @@ export class LocalDataNode implements DataNode {
           meter.tick();
           yield batch;
         }
+        await removeStale(leftovers);
       }
     } finally {
       cache?.flush();

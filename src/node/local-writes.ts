@@ -11,9 +11,10 @@ import { AbortedError, DigestMismatchError, IoError } from '../errors.js';
 import { hashFile } from '../engine/hash-file.js';
 import { temporaryPathFor } from '../engine/output.js';
 import { createDeltaStream, createPatchStream, createSignatureStream } from '../engine/streams.js';
-import type { ExpectedFile, RemoveOptions, WriteOptions, WriteOutcome, WriteSource } from './data-node.js';
+import type { EntryMetadata, ExpectedFile, RemoveOptions, SignatureOptions, WriteOptions, WriteOutcome, WriteSource } from './data-node.js';
 import type { ResolvedPath, SourcePaths } from './source-paths.js';
 import { FolderSyncs } from './folder-syncs.js';
+import { partialNamesFor } from './temporary-files.js';
 import { Trash } from './trash.js';
 
 const toSeconds = (ns: bigint) => Number(ns / 1000n) / 1e6;
@@ -25,18 +26,59 @@ async function lstatOrNull(file: string) {
   });
 }
 
-// The chunks of `data` into a new file (exclusive create), one write after the other, synced.
-async function writeAll(file: string, data: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
-  const output = await fs.open(file, 'wx', 0o600);
+const ZEROS = Buffer.alloc(1 << 20);
+
+function allZeros(chunk: Buffer): boolean {
+  for (let at = 0; at < chunk.length; at += ZEROS.length) {
+    const piece = chunk.subarray(at, at + ZEROS.length);
+    if (!piece.equals(ZEROS.subarray(0, piece.length))) return false;
+  }
+  return true;
+}
+
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const CREATE_OR_EMPTY = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+
+// The chunks of `data` into a file, synced. Runs of zeros are skipped, not written, so a sparse
+// source stays sparse (and a 1 TiB empty file costs no disk).
+async function writeAll(file: string, data: AsyncIterable<Buffer>, flags: number, signal?: AbortSignal): Promise<void> {
+  const output = await fs.open(file, flags, 0o600);
   try {
+    let position = 0;
+    let holeAtEnd = false;
     for await (const chunk of data) {
       if (signal?.aborted) throw new AbortedError();
-      for (let done = 0; done < chunk.length;) done += (await output.write(chunk, done)).bytesWritten;
+      holeAtEnd = chunk.length >= 4096 && allZeros(chunk);
+      if (!holeAtEnd) {
+        for (let done = 0; done < chunk.length;) done += (await output.write(chunk, done, chunk.length - done, position + done)).bytesWritten;
+      }
+      position += chunk.length;
     }
+    if (holeAtEnd) await output.truncate(position);
     await output.sync();
   } finally {
     await output.close();
   }
+}
+
+// Smaller files are written whole again after an interruption: a resume would save little.
+const RESUMABLE_MINIMUM = 8 << 20;
+
+interface PartialSlots {
+  paths: [string, string];
+  sizes: [number, number];
+  /** The slot holding more (the basis of a resume). */
+  fuller: 0 | 1;
+}
+
+async function partialSlots(diskPath: string, digest: Buffer): Promise<PartialSlots> {
+  const dir = path.dirname(diskPath);
+  const paths = partialNamesFor(path.basename(diskPath), digest).map((name) => path.join(dir, name)) as [string, string];
+  const sizes = await Promise.all(paths.map(async (slot) => {
+    const stats = await lstatOrNull(slot);
+    return stats?.isFile() ? stats.size : 0;
+  })) as [number, number];
+  return { paths, sizes, fuller: sizes[1] > sizes[0] ? 1 : 0 };
 }
 
 async function syncFile(file: string): Promise<void> {
@@ -97,10 +139,23 @@ export class LocalWrites {
     }
   }
 
-  async *signature(inventoryPath: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const { place, size } = await this.#regularFile(inventoryPath);
+  async *signature(inventoryPath: string, options: SignatureOptions = {}): AsyncGenerator<Buffer> {
+    const { signal, partialOf } = options;
+    let file: string;
+    let size: number;
+    if (partialOf) {
+      const place = await this.#paths.resolve(inventoryPath, 'write');
+      const slots = await partialSlots(place.diskPath, partialOf);
+      if (slots.sizes[slots.fuller] === 0) throw new IoError(`${inventoryPath} has no partial content to resume from`, { path: place.diskPath });
+      file = slots.paths[slots.fuller];
+      size = slots.sizes[slots.fuller];
+    } else {
+      const regular = await this.#regularFile(inventoryPath);
+      file = regular.place.diskPath;
+      size = regular.size;
+    }
     const signer = createSignatureStream({ sizeHint: size, ...(signal ? { signal } : {}) });
-    const feeding = pipeline(createReadStream(place.diskPath, { highWaterMark: 1 << 20 }), signer).catch(() => undefined);
+    const feeding = pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), signer).catch(() => undefined);
     yield* signer;
     await feeding;
   }
@@ -113,31 +168,49 @@ export class LocalWrites {
     await feeding;
   }
 
+  async partial(inventoryPath: string, digest: Buffer): Promise<number> {
+    const place = await this.#paths.resolve(inventoryPath, 'write');
+    const slots = await partialSlots(place.diskPath, digest);
+    return slots.sizes[slots.fuller];
+  }
+
   async write(inventoryPath: string, source: WriteSource, expect: ExpectedFile, options: WriteOptions = {}): Promise<WriteOutcome> {
     const place = await this.#paths.resolve(inventoryPath, 'write');
     const existing = await lstatOrNull(place.diskPath);
     if (existing?.isDirectory()) throw new IoError(`${inventoryPath} is a folder; remove it first`, { path: place.diskPath });
-    const temporary = temporaryPathFor(place.diskPath);
+    // A large file is written into a partial slot named by its digest: if the run is interrupted,
+    // the next one finds what arrived and resumes from it (a delta against it) instead of starting over.
+    const slots = expect.size >= RESUMABLE_MINIMUM && source.kind !== 'local' ? await partialSlots(place.diskPath, expect.digest) : null;
+    const resuming = slots !== null && source.kind === 'delta' && source.basis === 'partial';
+    // The slot that holds less is written, so the fuller one survives a failure of this attempt.
+    const temporary = slots ? slots.paths[1 - slots.fuller]! : temporaryPathFor(place.diskPath);
+    let keepPartial = false;
     try {
       if (source.kind === 'local') {
         const { place: from } = await this.#regularFile(source.from);
         await fs.copyFile(from.diskPath, temporary, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         await syncFile(temporary);
       } else if (source.kind === 'content') {
-        await writeAll(temporary, source.data, options.signal);
+        keepPartial = slots !== null;
+        await writeAll(temporary, source.data, slots ? CREATE_OR_EMPTY : CREATE_NEW, options.signal);
       } else {
-        if (!existing?.isFile()) throw new IoError(`${inventoryPath} has no current version to apply a delta to`, { path: place.diskPath });
-        const basis = await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+        const basisPath = resuming ? slots.paths[slots.fuller] : place.diskPath;
+        if (resuming ? slots.sizes[slots.fuller] === 0 : !existing?.isFile()) {
+          throw new IoError(`${inventoryPath} has no ${resuming ? 'partial content' : 'current version'} to apply a delta to`, { path: place.diskPath });
+        }
+        const basis = await fs.open(basisPath, constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
           const patcher = createPatchStream(basis, options.signal ? { signal: options.signal } : {});
           const feeding = pipeline(Readable.from(source.data), patcher);
           feeding.catch(() => undefined);  // its error also ends the patcher's output, read below
-          await writeAll(temporary, patcher, options.signal);
+          keepPartial = slots !== null;
+          await writeAll(temporary, patcher, slots ? CREATE_OR_EMPTY : CREATE_NEW, options.signal);
           await feeding;
         } finally {
           await basis.close();
         }
       }
+      keepPartial = false;  // complete: from here on, a failure means this content is not to be kept
       await this.#verify(temporary, inventoryPath, expect, options.signal);
       await fs.chmod(temporary, expect.mode & 0o7777);
       await fs.utimes(temporary, toSeconds(expect.mtimeNs), toSeconds(expect.mtimeNs));
@@ -145,11 +218,13 @@ export class LocalWrites {
       const written = await fs.lstat(temporary, { bigint: true });
       const replaced = existing && options.trash !== false ? await this.#trash.keep(place, 'link') : null;
       await fs.rename(temporary, place.diskPath);
+      if (slots) await fs.rm(slots.paths[slots.fuller], { force: true });
       await this.#folders.sync(path.dirname(place.diskPath));
       this.#onWritten({ place, size: expect.size, mtimeNs: written.mtimeNs, inode: written.ino, digest: expect.digest });
       return { size: expect.size, replaced };
     } catch (error) {
-      await fs.rm(temporary, { force: true });
+      // What arrived of an interrupted large transfer stays for the next run; nothing else does.
+      if (!keepPartial || error instanceof DigestMismatchError) await fs.rm(temporary, { force: true });
       throw error;
     }
   }
@@ -162,6 +237,14 @@ export class LocalWrites {
         `${written.digest.toString('hex').slice(0, 16)}...) is not the expected one (${expect.size} bytes, ` +
         `${expect.digest.toString('hex').slice(0, 16)}...); the source may have changed while it was sent`);
     }
+  }
+
+  async setMetadata(inventoryPath: string, metadata: EntryMetadata): Promise<void> {
+    const place = await this.#paths.resolve(inventoryPath, 'write');
+    const existing = await fs.lstat(place.diskPath);
+    if (existing.isSymbolicLink()) throw new IoError(`${inventoryPath} is a symlink; its mode and time are not set`, { path: place.diskPath });
+    await fs.chmod(place.diskPath, metadata.mode & 0o7777);
+    if (existing.isFile()) await fs.utimes(place.diskPath, toSeconds(metadata.mtimeNs), toSeconds(metadata.mtimeNs));
   }
 
   async makeFolder(inventoryPath: string, mode: number, options: WriteOptions = {}): Promise<void> {

@@ -7,7 +7,7 @@ import type { HashPolicy } from '../node/entries.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { type Handler, RpcPeer } from '../protocol/rpc.js';
 import type { Link } from '../transport/transport.js';
-import { decodeExpected, encodeEntry, errorFromPeer, wireBytes, wireMode, wireText } from './wire.js';
+import { decodeExpected, encodeEntry, errorFromPeer, wireBigInt, wireBytes, wireMode, wireText } from './wire.js';
 
 // A signature is held in memory for the delta search; a peer may not ask for more than this.
 const MAX_SIGNATURE = 512 << 20;
@@ -57,7 +57,14 @@ export function serveNode(node: DataNode, link: Link): RpcPeer {
       return { download: batches(node, hash, signal) };
     },
     read: async (value, { signal }) => ({ download: node.read(pathOf(params(value)), { signal }) }),
-    signature: async (value, { signal }) => ({ download: node.signature(pathOf(params(value)), { signal }) }),
+    signature: async (value, { signal }) => {
+      const call = params(value);
+      return { download: node.signature(pathOf(call), { signal, ...(call.partialOf !== undefined ? { partialOf: wireBytes(call.partialOf, 'digest', 32) } : {}) }) };
+    },
+    partial: async (value) => {
+      const call = params(value);
+      return { result: await node.partial(pathOf(call), wireBytes(call.digest, 'digest', 32)) };
+    },
     delta: async (value, { upload, signal }) => {
       const path = pathOf(params(value));
       const signature = await collect(bytes(upload, 'delta'), MAX_SIGNATURE);
@@ -68,9 +75,15 @@ export function serveNode(node: DataNode, link: Link): RpcPeer {
       const expect = decodeExpected(call.expect);
       let source: WriteSource;
       if (call.kind === 'local') source = { kind: 'local', from: wireText(call.from, 'local source', 1 << 16) };
-      else if (call.kind === 'content' || call.kind === 'delta') source = { kind: call.kind, data: bytes(upload, 'write') };
+      else if (call.kind === 'content') source = { kind: 'content', data: bytes(upload, 'write') };
+      else if (call.kind === 'delta') source = { kind: 'delta', data: bytes(upload, 'write'), basis: call.basis === 'partial' ? 'partial' : 'current' };
       else throw new ProtocolError('a bad write kind');
       return { result: await node.write(pathOf(call), source, expect, { signal, trash: call.trash !== false }) };
+    },
+    setMetadata: async (value) => {
+      const call = params(value);
+      await node.setMetadata(pathOf(call), { mode: wireMode(call.mode), mtimeNs: wireBigInt(call.mtimeNs, 'mtime') });
+      return {};
     },
     makeFolder: async (value) => {
       const call = params(value);

@@ -2,7 +2,7 @@
 // forwarded to the peer's serveNode. What comes back is checked (entries, order, sizes) before
 // the session sees it.
 import { ProtocolError } from '../errors.js';
-import type { DataNode, ExpectedFile, InventoryOptions, RemoveOptions, SourceSpec, WriteOptions, WriteOutcome,
+import type { DataNode, EntryMetadata, ExpectedFile, InventoryOptions, RemoveOptions, SignatureOptions, SourceSpec, WriteOptions, WriteOutcome,
   WriteSource } from '../node/data-node.js';
 import type { InventoryEntry } from '../node/entries.js';
 import type { NodeIdentity } from '../node/node-identity.js';
@@ -71,9 +71,15 @@ export class RemoteDataNode implements DataNode {
     yield* chunks(download);
   }
 
-  async *signature(path: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<Buffer> {
-    const { download } = await this.#peer.call('signature', { path }, signalOf(options.signal));
+  async *signature(path: string, options: SignatureOptions = {}): AsyncGenerator<Buffer> {
+    const call = { path, ...(options.partialOf ? { partialOf: options.partialOf } : {}) };
+    const { download } = await this.#peer.call('signature', call, signalOf(options.signal));
     yield* chunks(download);
+  }
+
+  async partial(path: string, digest: Buffer): Promise<number> {
+    const { result } = await this.#peer.call('partial', { path, digest });
+    return wireCount(result, 'partial size');
   }
 
   async *delta(path: string, signature: Buffer, options: { signal?: AbortSignal } = {}): AsyncGenerator<Buffer> {
@@ -87,11 +93,15 @@ export class RemoteDataNode implements DataNode {
 
   async write(path: string, source: WriteSource, expect: ExpectedFile, options: WriteOptions = {}): Promise<WriteOutcome> {
     const call = { path, kind: source.kind, expect: encodeExpected(expect), trash: options.trash !== false,
-      ...(source.kind === 'local' ? { from: source.from } : {}) };
+      ...(source.kind === 'local' ? { from: source.from } : {}), ...(source.kind === 'delta' && source.basis === 'partial' ? { basis: 'partial' } : {}) };
     const { result } = await this.#peer.call('write', call, { ...(source.kind !== 'local' ? { upload: source.data } : {}),
       ...signalOf(options.signal) });
     const { size, replaced } = (result ?? {}) as { size?: unknown; replaced?: unknown };
     return { size: wireCount(size, 'written size'), replaced: replaced === null ? null : wireText(replaced, 'trash path', 1 << 16) };
+  }
+
+  async setMetadata(path: string, metadata: EntryMetadata): Promise<void> {
+    await this.#peer.call('setMetadata', { path, mode: metadata.mode, mtimeNs: metadata.mtimeNs });
   }
 
   async makeFolder(path: string, mode: number, options: WriteOptions = {}): Promise<void> {

@@ -13,6 +13,10 @@ export interface ActionOutcome {
   bytesMoved: number;
   /** Bytes of the resulting file (writes). */
   size: number;
+  /** Writes: how the content came, which differs from the plan's when an interrupted write resumed (as a delta). */
+  method?: TransferMethod;
+  /** Bytes of partial content a previous, interrupted run had left, that this write resumed from. */
+  resumedFrom?: number;
   error?: { code: string; message: string };
 }
 
@@ -35,11 +39,14 @@ export interface ExecutionTotals {
   bytesRead: number;
 }
 
+// Partial content below this is not worth a signature round trip.
+const RESUME_WORTHWHILE = 1 << 20;
+
 const expectedOf = (action: Extract<Action, { kind: 'write' }>): ExpectedFile => ({
   digest: action.entry.digest!,
   size: action.entry.size,
-  mtimeNs: action.entry.mtimeNs,
-  mode: action.entry.mode,
+  mtimeNs: action.metadata?.mtimeNs ?? action.entry.mtimeNs,
+  mode: action.metadata?.mode ?? action.entry.mode,
 });
 
 /** Counts the bytes of a stream as they pass. */
@@ -61,6 +68,14 @@ const errorOf = (error: unknown) => {
   return { code: typeof code === 'string' ? code : 'DELTANODE_ERR_INTERNAL', message: message ?? String(error) };
 };
 
+// Whether one action reads a path of a node that another of them writes.
+function readsWhatItWrites(actions: ReadonlyArray<Extract<Action, { kind: 'write' }>>): boolean {
+  if (actions.length < 2) return false;
+  const written = new Set(actions.map((action) => `${action.target}\0${action.path}`));
+  return actions.some((action) => (action.from !== action.target && written.has(`${action.from}\0${action.sourcePath ?? action.path}`))
+    || (action.localFrom !== undefined && written.has(`${action.target}\0${action.localFrom}`)));
+}
+
 export class Executor {
   readonly #nodes: readonly DataNode[];
   readonly #options: ExecuteOptions;
@@ -79,9 +94,9 @@ export class Executor {
   async submit(actions: readonly Action[]): Promise<void> {
     if (actions.length === 0) return;
     if (this.#options.signal?.aborted) throw new AbortedError();
-    const writesOnly = actions.every((action) => action.kind === 'write');
-    if (!writesOnly) {
-      // Folders, links and removals change the tree under later paths: run them alone.
+    if (!actions.every((action) => action.kind === 'write') || readsWhatItWrites(actions)) {
+      // Folders, links and removals change the tree under later paths, and a version kept aside
+      // must be read before its path is overwritten: such actions run alone, in their order.
       await this.drain();
       for (const action of actions) await this.#run(action);
       return;
@@ -120,7 +135,8 @@ export class Executor {
     else this.totals.failed++;
     // Local copies move nothing between nodes: what they count is the bytes they spared.
     if (outcome.status === 'done' && action.kind === 'write') {
-      this.totals.bytesByMethod[action.method] += action.method === 'local' ? outcome.size : outcome.bytesMoved;
+      const method = outcome.method ?? action.method;
+      this.totals.bytesByMethod[method] += method === 'local' ? outcome.size : outcome.bytesMoved;
     }
     this.#options.onOutcome?.({ action, ...outcome });
   }
@@ -132,6 +148,7 @@ export class Executor {
       if (action.kind === 'folder') await node.makeFolder(action.path, action.mode, options);
       else if (action.kind === 'link') await node.makeLink(action.path, action.linkTarget, options);
       else if (action.kind === 'remove') await node.remove(action.path, options);
+      else if (action.kind === 'metadata') await node.setMetadata(action.path, { mode: action.entry.mode, mtimeNs: action.entry.mtimeNs });
       else return await this.#writes([action]);
       this.#report(action, { status: 'done', bytesMoved: 0, size: 0 });
     } catch (error) {
@@ -142,14 +159,14 @@ export class Executor {
 
   // Writes of one path to one or more targets; whole-content ones share a single read.
   async #writes(actions: ReadonlyArray<Extract<Action, { kind: 'write' }>>): Promise<void> {
-    const whole = actions.filter((action) => action.method === 'whole');
-    const others = actions.filter((action) => action.method !== 'whole');
-    const tasks: Array<Promise<void>> = others.map((action) => this.#writeOne(action));
+    const resumable = await Promise.all(actions.map((action) => this.#partialOf(action)));
+    const whole = actions.filter((action, i) => action.method === 'whole' && resumable[i] === 0);
+    const tasks: Array<Promise<void>> = [];
+    actions.forEach((action, i) => {
+      if (action.method !== 'whole' || resumable[i]! > 0) tasks.push(this.#writeOne(action, undefined, resumable[i]!));
+    });
     if (whole.length > 0) {
-      const source = this.#nodes[whole[0]!.from]!;
-      const read = counted(source.read(whole[0]!.path, this.#signalOption()), (n) => {
-        this.totals.bytesRead += n;
-      });
+      const read = this.#readCounted(whole[0]!);
       const copies = whole.length === 1 ? [read] : tee(read, whole.length);
       // A copy whose write failed before reading it all must let go, or the others would wait.
       whole.forEach((action, i) => tasks.push(this.#writeOne(action, copies[i]!).finally(() => copies[i]!.return?.())));
@@ -157,11 +174,24 @@ export class Executor {
     await Promise.all(tasks);
   }
 
+  #readCounted(action: Extract<Action, { kind: 'write' }>): AsyncGenerator<Buffer> {
+    return counted(this.#nodes[action.from]!.read(action.sourcePath ?? action.path, this.#signalOption()), (n) => {
+      this.totals.bytesRead += n;
+    });
+  }
+
+  // Bytes an interrupted write of this content left on the target, when enough to resume from.
+  async #partialOf(action: Extract<Action, { kind: 'write' }>): Promise<number> {
+    if (action.method === 'local' || action.entry.size < RESUME_WORTHWHILE) return 0;
+    const held = await this.#nodes[action.target]!.partial(action.path, action.entry.digest!).catch(() => 0);
+    return held >= RESUME_WORTHWHILE ? held : 0;
+  }
+
   #signalOption(): { signal?: AbortSignal } {
     return this.#options.signal ? { signal: this.#options.signal } : {};
   }
 
-  async #writeOne(action: Extract<Action, { kind: 'write' }>, content?: AsyncIterable<Buffer>): Promise<void> {
+  async #writeOne(action: Extract<Action, { kind: 'write' }>, content?: AsyncIterable<Buffer>, resumeFrom = 0): Promise<void> {
     const target = this.#nodes[action.target]!;
     const source = this.#nodes[action.from]!;
     const options = { trash: this.#options.trash !== false, ...this.#signalOption() };
@@ -170,17 +200,25 @@ export class Executor {
       moved += n;
     };
     try {
-      if (action.method === 'local') {
+      if (resumeFrom > 0) {
+        // What arrived before the interruption is the basis: only the rest crosses (as literal data).
+        const signing = { ...this.#signalOption(), partialOf: action.entry.digest! };
+        const signature = await collect(counted(target.signature(action.path, signing), add));
+        const delta = counted(source.delta(action.sourcePath ?? action.path, signature, this.#signalOption()), add);
+        await target.write(action.path, { kind: 'delta', data: delta, basis: 'partial' }, expectedOf(action), options);
+        this.totals.bytesRead += action.entry.size;
+      } else if (action.method === 'local') {
         await target.write(action.path, { kind: 'local', from: action.localFrom! }, expectedOf(action), options);
       } else if (action.method === 'delta') {
         const signature = await collect(counted(target.signature(action.path, this.#signalOption()), add));
-        const delta = counted(source.delta(action.path, signature, this.#signalOption()), add);
+        const delta = counted(source.delta(action.sourcePath ?? action.path, signature, this.#signalOption()), add);
         await target.write(action.path, { kind: 'delta', data: delta }, expectedOf(action), options);
         this.totals.bytesRead += action.entry.size;
       } else {
-        await target.write(action.path, { kind: 'content', data: counted(content!, add) }, expectedOf(action), options);
+        await target.write(action.path, { kind: 'content', data: counted(content ?? this.#readCounted(action), add) }, expectedOf(action), options);
       }
-      this.#report(action, { status: 'done', bytesMoved: moved, size: action.entry.size });
+      this.#report(action, { status: 'done', bytesMoved: moved, size: action.entry.size,
+        ...(resumeFrom > 0 ? { method: 'delta' as const, resumedFrom: resumeFrom } : {}) });
     } catch (error) {
       if (this.#options.signal?.aborted) throw error;
       this.#report(action, { status: 'failed', bytesMoved: moved, size: 0, error: errorOf(error) });

@@ -1,7 +1,7 @@
 // The part of a comparison that a sync needs, kept on disk in a temporary SQLite database so a
 // sync of millions of changed paths does not hold them in memory: the rows that are not identical
-// (in path order), and per target node the files it holds that the source lacks, by digest (a
-// renamed file is then copied locally from its old path before that path is removed).
+// (in path order), and per node the files it keeps until the plan's last step (removals come
+// last), by digest: a renamed file is then copied locally from its old path before that path goes.
 import Database from 'better-sqlite3';
 import type { ComparisonRow } from '../node/compare.js';
 import type { InventoryEntry } from '../node/entries.js';
@@ -47,21 +47,21 @@ export class PlanStore {
     this.#findLocal = this.#db.prepare<[number, Buffer], string>('SELECT path FROM local WHERE target = ? AND digest = ?').pluck();
   }
 
-  /** Keeps a row that is not identical; `from` is the source node (its absent paths are local-copy sources). */
-  add(row: ComparisonRow, from: number): void {
-    if (row.status === 'identical') return;
-    const stored = JSON.stringify({ path: row.path, status: row.status, groups: row.groups,
+  /** Keeps a row that is not identical (or whose metadata differs). */
+  add(row: ComparisonRow): void {
+    if (row.status === 'identical' && !row.metadataDiffers) return;
+    const stored = JSON.stringify({ path: row.path, status: row.status, groups: row.groups, metadataDiffers: row.metadataDiffers,
       entries: row.entries.map((entry) => (entry ? toStored(entry) : null)) });
     this.#pending.push(() => this.#insertRow.run(stored));
     this.rows++;
-    if (!row.entries[from]) {
-      row.entries.forEach((entry, target) => {
-        if (entry?.type === 'file' && entry.digest && !entry.error && !entry.changedDuringScan) {
-          const digest = entry.digest;
-          this.#pending.push(() => this.#insertLocal.run(target, digest, row.path));
-        }
-      });
-    }
+    if (this.#pending.length >= BATCH) this.#flush();
+  }
+
+  /** Notes that `node` holds `entry`'s content at its path until the plan's last step (a local-copy source). */
+  addLocal(node: number, entry: InventoryEntry): void {
+    if (entry.type !== 'file' || !entry.digest || entry.error || entry.changedDuringScan) return;
+    const digest = entry.digest;
+    this.#pending.push(() => this.#insertLocal.run(node, digest, entry.path));
     if (this.#pending.length >= BATCH) this.#flush();
   }
 
@@ -89,7 +89,7 @@ export class PlanStore {
       if (rows.length === 0) return;
       for (const { seq, row } of rows) {
         after = seq;
-        const parsed = JSON.parse(row) as { path: string; status: ComparisonRow['status']; groups: number[][]; entries: Array<StoredEntry | null> };
+        const parsed = JSON.parse(row) as { path: string; status: ComparisonRow['status']; groups: number[][]; metadataDiffers?: true; entries: Array<StoredEntry | null> };
         yield { ...parsed, entries: parsed.entries.map((entry) => (entry ? fromStored(entry) : null)) };
       }
     }

@@ -1,0 +1,238 @@
+// Two-way syncs (state per pair, conflicts, deletions both ways, vetoed folder removals), custom
+// rules, metadata-only changes, resumed transfers and leftovers of killed runs; on local nodes
+// and again over an in-memory link. Files over 4 GiB (sparse) on local nodes.
+import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { hash } from '../src/index.js';
+import type { ActionOutcome } from '../src/session/execute.js';
+import type { RulesJson } from '../src/session/rules.js';
+import { Session, type SyncOptions } from '../src/session/session.js';
+import { localNodes, makeNodes, type NodeFactory, remoteNodes, snapshot, type Tree } from './fixtures/trees.js';
+
+const NOW = new Date('2026-12-02T10:20:30Z');
+
+async function setTime(file: string, date: Date): Promise<void> {
+  await fs.utimes(file, date, date);
+}
+
+// Content that compresses badly and differs per seed, for files a delta must not find in the basis.
+function noise(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed * 2654435761 >>> 0 || 1;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out.writeUInt32LE(x, i);
+  }
+  return out;
+}
+
+function suite(label: string, makeNode: NodeFactory): void {
+  const nodesFor = (t: Test, trees: Tree[], readOnly: boolean[] = []) => makeNodes(t, makeNode, trees, readOnly);
+
+  t.test(`${label}: two-way: changes flow both ways, conflicts keep both versions, the state is per pair`, async (t) => {
+    const { dir, roots, nodes } = await nodesFor(t, [
+      { same: 'same', onlyA: 'made on A', both: 'A version', folder: { inner: 'x' }, gone: 'to be deleted on B', edit: 'base', keepdel: 'base' },
+      { same: 'same', onlyB: 'made on B', both: 'B version, newer', folder: { inner: 'x' }, gone: 'to be deleted on B', edit: 'base', keepdel: 'base' },
+    ]);
+    const [a, b] = roots as [string, string];
+    await setTime(path.join(a, 'both'), new Date('2026-01-01T00:00:00Z'));
+    await setTime(path.join(b, 'both'), new Date('2026-02-01T00:00:00Z'));
+    const session = new Session(nodes);
+    const options: SyncOptions = { mode: 'two-way', stateFolder: path.join(dir, 'session-state'), now: NOW };
+
+    // First sync, no state yet: one-sided files flow; the path both hold differently is a conflict.
+    const first = await session.sync(options);
+    t.equal(first.failed, 0);
+    t.ok(first.verify?.identical, 'both nodes hold the same');
+    t.equal(first.conflictCount, 1);
+    const keptAs = 'data/both.conflict-n0-20261202-102030';
+    t.same(first.conflicts, [{ path: 'data/both', keptAs,
+      reason: `created on n0 and created on n1: n1's version kept, the other as ${keptAs}` }]);
+    for (const root of roots) {
+      t.equal(await fs.readFile(path.join(root, 'both'), 'utf8'), 'B version, newer', 'the newer version takes the path');
+      t.equal(await fs.readFile(path.join(root, 'both.conflict-n0-20261202-102030'), 'utf8'), 'A version', 'the other is kept on both');
+      t.equal(await fs.readFile(path.join(root, 'onlyA'), 'utf8'), 'made on A');
+      t.equal(await fs.readFile(path.join(root, 'onlyB'), 'utf8'), 'made on B');
+    }
+    t.same(await snapshot(a), await snapshot(b));
+
+    // Second round: edits on one side each, a deletion, a delete-versus-edit, a folder deleted on
+    // one side while a file inside changed on the other.
+    await fs.writeFile(path.join(a, 'edit'), 'edited on A');
+    await fs.rm(path.join(b, 'gone'));
+    await fs.rm(path.join(a, 'keepdel'));
+    await fs.writeFile(path.join(b, 'keepdel'), 'edited on B');
+    await fs.rm(path.join(a, 'folder'), { recursive: true });
+    await fs.writeFile(path.join(b, 'folder', 'inner'), 'changed inside on B');
+    await fs.writeFile(path.join(b, 'new-on-b'), 'new');
+    const outcomes: ActionOutcome[] = [];
+    const second = await session.sync({ ...options, onEvent: (event) => event.type === 'outcome' && outcomes.push(event.outcome) });
+    t.equal(second.failed, 0, JSON.stringify(outcomes.filter((o) => o.status === 'failed')));
+    t.ok(second.verify?.identical);
+    for (const root of roots) {
+      t.equal(await fs.readFile(path.join(root, 'edit'), 'utf8'), 'edited on A', 'an edit on A reaches B');
+      await t.rejects(fs.lstat(path.join(root, 'gone')), { code: 'ENOENT' }, 'a deletion on B reaches A');
+      t.equal(await fs.readFile(path.join(root, 'keepdel'), 'utf8'), 'edited on B', 'deleted on A, edited on B: the edit survives');
+      t.equal(await fs.readFile(path.join(root, 'folder', 'inner'), 'utf8'), 'changed inside on B', 'the folder comes back with the change');
+      t.equal(await fs.readFile(path.join(root, 'new-on-b'), 'utf8'), 'new');
+    }
+    t.same(second.conflicts.map((c) => c.path).sort(), ['data/folder', 'data/folder/inner', 'data/keepdel']);
+    const trash = path.join(a, '.deltanode', 'trash');
+    const kept = await snapshot(path.join(trash, (await fs.readdir(trash))[0]!));
+    t.ok(kept.gone, 'what a deletion removed is in the trash');
+
+    // Nothing changed: nothing to do, and the state stays.
+    const third = await session.sync(options);
+    t.equal(third.planned.actions, 0);
+    t.equal(third.conflictCount, 0);
+
+    // Another pair (B with a fresh node) has its own state: its first sync knows nothing yet.
+    t.same((await fs.readdir(path.join(dir, 'session-state', 'pairs'))).length, 1);
+    t.throws(() => new Session([...nodes, nodes[0]!]), { code: 'DELTANODE_ERR_INVALID_ARGUMENT' }, 'names must differ');
+  });
+
+  t.test(`${label}: two-way refuses what it cannot do`, async (t) => {
+    const { dir, nodes } = await nodesFor(t, [{}, {}, {}]);
+    await t.rejects(new Session(nodes).sync({ mode: 'two-way', stateFolder: dir }), { code: 'DELTANODE_ERR_INVALID_ARGUMENT', message: /two nodes/ });
+    await t.rejects(new Session(nodes.slice(0, 2)).sync({ mode: 'two-way' }), { message: /state folder/ });
+    await t.rejects(new Session(nodes.slice(0, 2)).sync({ mode: 'two-way', stateFolder: dir, from: 'n0' }), { message: /belong to mirror/ });
+    await t.rejects(new Session(nodes.slice(0, 2)).sync({}), { message: /source of truth/ });
+    await t.rejects(new Session(nodes.slice(0, 2)).sync({ mode: 'rules' }), { message: /needs rules/ });
+    await t.rejects(new Session(nodes.slice(0, 2)).sync({ mode: 'sideways' as 'mirror', from: 'n0' }), { message: /unknown sync mode sideways/ });
+  });
+
+  t.test(`${label}: rules decide per path; overrides come first`, async (t) => {
+    const { roots, nodes } = await nodesFor(t, [
+      { docs: { 'a.md': 'A newer', 'b.md': 'same' }, 'scratch.tmp': 'A tmp', keep: { 'k.md': 'A keep' } },
+      { docs: { 'a.md': 'B older', 'b.md': 'same' }, 'scratch.tmp': 'B tmp', keep: { 'k.md': 'B keep' }, 'b-only.tmp': 'x' },
+    ]);
+    await setTime(path.join(roots[0]!, 'docs', 'a.md'), new Date('2026-06-01T00:00:00Z'));
+    await setTime(path.join(roots[1]!, 'docs', 'a.md'), new Date('2026-05-01T00:00:00Z'));
+    await setTime(path.join(roots[1]!, 'docs', 'b.md'), new Date('2026-05-01T00:00:00Z'));
+    const rules: RulesJson = {
+      overrides: [{ path: 'data/keep/**', then: { action: 'nothing' } }],
+      rules: [
+        { name: 'no temporary files on B', when: { all: [{ path: '*.tmp' }, { exists: 'n1' }] }, then: { action: 'delete', on: 'n1' } },
+        { name: 'newer on A wins', when: { any: [{ all: [{ content: 'different', nodes: ['n0', 'n1'] }, { newer: 'n0', than: 'n1' }] }, { missing: 'n1' }] }, then: { action: 'copy', from: 'n0', to: 'n1' } },
+        { name: 'else from B', when: { exists: 'n1' }, then: { action: 'copy-metadata', from: 'n1', to: 'n0' } },
+      ],
+    };
+    const report = await new Session(nodes).sync({ mode: 'rules', rules, now: NOW });
+    t.equal(report.failed, 0);
+    t.equal(await fs.readFile(path.join(roots[1]!, 'docs', 'a.md'), 'utf8'), 'A newer');
+    await t.rejects(fs.lstat(path.join(roots[1]!, 'scratch.tmp')), { code: 'ENOENT' });
+    await t.rejects(fs.lstat(path.join(roots[1]!, 'b-only.tmp')), { code: 'ENOENT' });
+    t.equal(await fs.readFile(path.join(roots[0]!, 'scratch.tmp'), 'utf8'), 'A tmp', 'the rule only deletes on B');
+    t.equal(await fs.readFile(path.join(roots[1]!, 'keep', 'k.md'), 'utf8'), 'B keep', 'the override beats the rules');
+    t.equal((await fs.stat(path.join(roots[0]!, 'docs', 'b.md'))).mtime.toISOString(), '2026-05-01T00:00:00.000Z', 'metadata only, B to A');
+    t.equal(report.verify?.identical, true, 'rules promise no convergence: what still differs is no failure');
+    await t.rejects(new Session(nodes).sync({ mode: 'rules', rules: { rules: [{ when: { exists: 'n9' }, then: { action: 'nothing' } }] } }),
+      { code: 'DELTANODE_ERR_INVALID_ARGUMENT', message: /n9/ });
+  });
+
+  t.test(`${label}: rules that write to a read-only node are refused before anything runs`, async (t) => {
+    const { roots, nodes } = await nodesFor(t, [{ f: 'A', g: 'A' }, { f: 'B' }], [true, false]);
+    const before = await snapshot(roots[1]!);
+    await t.rejects(new Session(nodes).sync({ mode: 'rules', rules: { rules: [
+      { when: { path: 'g' }, then: { action: 'copy', from: 'n0', to: 'n1' } },
+      { when: { exists: 'n1' }, then: { action: 'copy', from: 'n1', to: 'n0' } },
+    ] } }), { code: 'DELTANODE_ERR_PLAN_CONFLICT', message: /write data\/f on n0: source data is read-only there/ });
+    t.same(await snapshot(roots[1]!), before, 'not even the allowed copy ran');
+  });
+
+  t.test(`${label}: a change of mode or mtime alone moves no content`, async (t) => {
+    const { roots, nodes } = await nodesFor(t, [{ f: 'same content', d: {} }, { f: 'same content', d: {} }]);
+    await fs.chmod(path.join(roots[0]!, 'f'), 0o600);
+    await fs.chmod(path.join(roots[0]!, 'd'), 0o700);
+    await setTime(path.join(roots[0]!, 'f'), new Date('2025-03-04T05:06:07.891Z'));
+    const outcomes: ActionOutcome[] = [];
+    const report = await new Session(nodes).sync({ from: 'n0', onEvent: (event) => event.type === 'outcome' && outcomes.push(event.outcome) });
+    t.same(outcomes.map((o) => `${o.action.kind} ${o.action.path} ${o.status}`).sort(), ['metadata data/d done', 'metadata data/f done']);
+    t.equal(report.bytesByMethod.whole + report.bytesByMethod.delta, 0);
+    const stats = await fs.stat(path.join(roots[1]!, 'f'));
+    t.equal(stats.mode & 0o777, 0o600);
+    t.equal(stats.mtime.toISOString(), '2025-03-04T05:06:07.891Z');
+    t.equal((await fs.stat(path.join(roots[1]!, 'd'))).mode & 0o777, 0o700);
+    t.equal(report.verify?.metadataDiffering, 0);
+    t.equal((await new Session(nodes).sync({ from: 'n0' })).planned.actions, 0, 'settled');
+  });
+
+  t.test(`${label}: an interrupted transfer resumes from what arrived`, async (t) => {
+    const size = 24 << 20;
+    const content = noise(size, 7);
+    const { roots, nodes } = await nodesFor(t, [{ big: content }, {}]);
+    const digest = hash('blake3', content);
+    // What a killed run leaves: the first half in the partial slot named by the content's digest.
+    const slot = path.join(roots[1]!, `.big.${digest.subarray(0, 8).toString('hex')}-a.deltanode-tmp`);
+    await fs.writeFile(slot, content.subarray(0, size / 2));
+    t.equal(await nodes[1]!.partial('data/big', digest), size / 2);
+    const outcomes: ActionOutcome[] = [];
+    const report = await new Session(nodes).sync({ from: 'n0', onEvent: (event) => event.type === 'outcome' && outcomes.push(event.outcome) });
+    t.equal(report.failed, 0);
+    t.equal(outcomes[0]?.resumedFrom, size / 2);
+    t.equal(outcomes[0]?.method, 'delta');
+    t.ok(outcomes[0]!.bytesMoved < size * 0.55, `moved ${outcomes[0]!.bytesMoved} of ${size} bytes`);
+    t.ok(outcomes[0]!.bytesMoved > size * 0.45, 'the missing half did cross');
+    t.ok(hash('blake3', await fs.readFile(path.join(roots[1]!, 'big'))).equals(digest));
+    t.same((await fs.readdir(roots[1]!)).filter((name) => name.endsWith('.deltanode-tmp')), [], 'no partial left');
+  });
+
+  t.test(`${label}: a damaged partial costs bytes, never correctness`, async (t) => {
+    const size = 12 << 20;
+    const content = noise(size, 9);
+    const { roots, nodes } = await nodesFor(t, [{ big: content }, {}]);
+    const digest = hash('blake3', content);
+    const damaged = Buffer.from(content.subarray(0, size / 2));
+    damaged.fill(0x55, 1 << 20, 3 << 20);
+    await fs.writeFile(path.join(roots[1]!, `.big.${digest.subarray(0, 8).toString('hex')}-b.deltanode-tmp`), damaged);
+    const report = await new Session(nodes).sync({ from: 'n0' });
+    t.equal(report.failed, 0);
+    t.ok(hash('blake3', await fs.readFile(path.join(roots[1]!, 'big'))).equals(digest), 'the result is the source content');
+    t.ok(report.bytesByMethod.delta > size * 0.6, 'the damaged part was sent again');
+  });
+
+  t.test(`${label}: leftovers of killed runs go at the next inventory; live ones and read-only sources stay`, async (t) => {
+    const { roots, nodes } = await nodesFor(t, [{ f: 'x' }, { f: 'x' }], [false, true]);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    const deadName = `.f.${Number(dead).toString(16)}-0123456789ab.deltanode-tmp`;
+    const liveName = `.f.${process.pid.toString(16)}-0123456789ab.deltanode-tmp`;
+    const partialName = '.f.0123456789abcdef-a.deltanode-tmp';
+    for (const root of roots) for (const name of [deadName, liveName, partialName]) await fs.writeFile(path.join(root, name), 'partial');
+    const report = await new Session(nodes).sync({ from: 'n0' });
+    t.equal(report.planned.actions, 0, 'leftovers are never data');
+    t.same((await fs.readdir(roots[0]!)).filter((name) => name.endsWith('.deltanode-tmp')).sort(), [liveName, partialName].sort());
+    t.same((await fs.readdir(roots[1]!)).filter((name) => name.endsWith('.deltanode-tmp')).length, 3, 'a read-only source is not touched');
+  });
+}
+
+suite('local nodes', localNodes);
+suite('remote nodes over a memory link', remoteNodes);
+
+t.test('local nodes: a sparse file over 4 GiB is copied, stays sparse, and verifies', async (t) => {
+  const size = 4.5 * 2 ** 30;
+  const { roots, nodes } = await makeNodes(t, localNodes, [{}, {}]);
+  const file = path.join(roots[0]!, 'huge.img');
+  const handle = await fs.open(file, 'w');
+  await handle.write(Buffer.from('start'), 0, 5, 0);
+  await handle.write(Buffer.from('past four GiB'), 0, 13, 2 ** 32 + 12345);
+  await handle.write(Buffer.from('end'), 0, 3, size - 3);
+  await handle.close();
+  const report = await new Session(nodes).sync({ from: 'n0' });
+  t.equal(report.failed, 0);
+  t.ok(report.verify?.identical);
+  const copy = path.join(roots[1]!, 'huge.img');
+  const stats = await fs.stat(copy);
+  t.equal(stats.size, size);
+  t.ok(stats.blocks * 512 < 64 << 20, `allocated ${stats.blocks * 512} bytes: the holes stayed holes`);
+  const probe = Buffer.alloc(13);
+  const reader = await fs.open(copy, 'r');
+  await reader.read(probe, 0, 13, 2 ** 32 + 12345);
+  await reader.close();
+  t.equal(probe.toString(), 'past four GiB');
+});
