@@ -34,7 +34,10 @@ t.test('sync mirrors, reports and verifies; exit statuses', async (t) => {
 
   t.equal((await deltanode(['sync', a])).code, 2, 'one node');
   t.equal((await deltanode(['sync', '--from', 'nobody', a, b])).code, 2, 'an unknown --from');
-  t.equal((await deltanode(['sync', '--mode', 'two-way', a, b])).code, 2, 'two-way is not there yet');
+  t.equal((await deltanode(['sync', '--mode', 'two-way', a, b, a])).code, 2, 'two-way takes two nodes');
+  t.equal((await deltanode(['sync', '--mode', 'two-way', '--from', 'node1', a, b])).code, 2, '--from is for mirrors');
+  t.equal((await deltanode(['sync', '--mode', 'rules', a, b])).code, 2, 'rules mode needs a file');
+  t.equal((await deltanode(['sync', '--rules', path.join(dir, 'none.json'), a, b])).code, 2, 'a missing rules file');
   t.equal((await deltanode(['sync', '--mode', 'sideways', a, b])).code, 2);
 });
 
@@ -76,4 +79,30 @@ t.test('kill -9 during a sync leaves each file old or new, never a mix; the reru
   t.equal(rerun.code, 0, rerun.stderr.toString());
   t.match(rerun.stdout.toString(), new RegExp(`${names.length - fresh} actions done, 0 failed`), 'the rerun sends only what is missing');
   t.match(rerun.stdout.toString(), /verified: every node matches node1/);
+  t.same((await fs.readdir(b)).filter((name) => name.endsWith('.deltanode-tmp')), [], 'what the killed run left is gone');
+});
+
+t.test('sync --mode two-way and --rules from the command line', async (t) => {
+  const dir = t.testdir({ a: { f: 'from a', both: 'a' }, b: { g: 'from b', both: 'b' }, state: {},
+    'rules.json': JSON.stringify({ rules: [{ when: { missing: 'B' }, then: { action: 'copy', from: 'A', to: 'B' } }] }),
+    'bad.json': JSON.stringify({ rules: [{ when: { missin: 'B' }, then: { action: 'nothing' } }] }) });
+  const [a, b, state] = ['a', 'b', 'state'].map((name) => path.join(dir, name)) as [string, string, string];
+  const twoWay = await deltanode(['sync', '--mode', 'two-way', '--state', state, `A=${a}`, `B=${b}`]);
+  t.equal(twoWay.code, 0, twoWay.stderr.toString());
+  t.match(twoWay.stdout.toString(), /conflict: both: created on A and created on B: B's version kept; the other is kept as both\.conflict-A-\d{8}-\d{6}\n/);
+  t.match(twoWay.stdout.toString(), /verified: both nodes hold the same/);
+  t.equal(await fs.readFile(path.join(a, 'g'), 'utf8'), 'from b');
+  t.equal(await fs.readFile(path.join(b, 'f'), 'utf8'), 'from a');
+  t.ok((await fs.readdir(path.join(state, 'pairs'))).length === 1, 'the pair state is kept under --state');
+  const again = await deltanode(['sync', '--mode', 'two-way', '--json', '--state', state, `A=${a}`, `B=${b}`]);
+  const document = JSON.parse(again.stdout.toString()) as { report: { planned: { actions: number }; conflictCount: number } };
+  t.same([document.report.planned.actions, document.report.conflictCount], [0, 0], 'the second run has nothing to do');
+
+  await fs.writeFile(path.join(a, 'h'), 'new on a');
+  const ruled = await deltanode(['sync', '--rules', path.join(dir, 'rules.json'), '--state', state, `A=${a}`, `B=${b}`]);
+  t.equal(ruled.code, 0, ruled.stderr.toString());
+  t.equal(await fs.readFile(path.join(b, 'h'), 'utf8'), 'new on a');
+  const bad = await deltanode(['sync', '--rules', path.join(dir, 'bad.json'), '--state', state, `A=${a}`, `B=${b}`]);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr.toString(), /rules\[0\]\.when: unknown condition "missin"/);
 });

@@ -140,7 +140,8 @@ function jsonOutcome(outcome: ActionOutcome, names: readonly string[]) {
 
 function summary(report: SyncReport, shown: (path: string) => string): string {
   const moved = report.bytesByMethod;
-  const lines = report.conflicts.map((conflict) => `conflict: ${shown(conflict.path)}: ${conflict.reason}`);
+  const lines = report.conflicts.map((conflict) => `conflict: ${shown(conflict.path)}: ${conflict.reason}` +
+    (conflict.keptAs ? `; the other is kept as ${shown(conflict.keptAs)}` : ''));
   if (report.conflictCount > report.conflicts.length) lines.push(`... and ${report.conflictCount - report.conflicts.length} more conflicts (--json lists the first 1000)`);
   if (report.dryRun) {
     lines.push(`dry run: ${report.planned.actions} actions planned, up to ${formatBytes(report.planned.bytesExpected)} to send; nothing was changed`);

@@ -23,7 +23,7 @@ export interface Conflict {
   path: string;
   /** What happened, in words. */
   reason: string;
-  /** Where the other version was kept, if it was. */
+  /** Where the other version was kept on both nodes, if there was one. */
   keptAs?: string;
 }
 
@@ -129,7 +129,7 @@ export function planTwoWayRow(row: ComparisonRow, decision: TwoWayDecision, cont
       }
       // The loser's version first goes aside on both nodes, then the winner's takes the path.
       const keptAs = conflictPath(row.path, context.names[loser], context.stamp);
-      onConflict({ path: row.path, reason: `${decision.reason}: ${context.names[winner]}'s version kept, the other as ${keptAs}`, keptAs });
+      onConflict({ path: row.path, reason: `${decision.reason}: ${context.names[winner]}'s version kept`, keptAs });
       const aside = `conflict: ${context.names[loser]}'s version kept aside`;
       const actions: Action[] = [];
       if (lost.type === 'symlink') {
