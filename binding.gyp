@@ -25,11 +25,13 @@
         "native/file_jobs.cc",
         "native/hash_file.cc",
         "native/scan_folder.cc",
+        "native/file_batch.cc",
         "native/binding/common.cc",
         "native/binding/file_jobs.cc",
         "native/binding/engines.cc",
         "native/binding/hashes.cc",
         "native/binding/scan_folder.cc",
+        "native/binding/file_batch.cc",
         "native/binding/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -26,7 +26,7 @@ function suite(label: string, makeNode: NodeFactory): void {
     const outcomes: ActionOutcome[] = [];
     const session = new Session(nodes);
     const report = await session.sync({ from: 'n0', onEvent: (event) => event.type === 'outcome' && outcomes.push(event.outcome) });
-    t.equal(report.failed, 0, JSON.stringify(outcomes.filter((o) => o.status === 'failed')));
+    t.equal(report.failed, 0, outcomes.filter((o) => o.status === "failed").map((o) => `${o.action.path}: ${o.error?.code} ${o.error?.message}`).join("; "));
     t.ok(report.verify?.identical, 'verified');
     t.equal(report.verify?.extraOnTargets, 2, 'extra and old-name stay without delete');
     const methods = Object.fromEntries(outcomes.filter((o) => o.action.kind === 'write').map((o) => [o.action.path,

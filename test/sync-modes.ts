@@ -197,13 +197,60 @@ function suite(label: string, makeNode: NodeFactory): void {
     t.ok(report.bytesByMethod.delta > size * 0.6, 'the damaged part was sent again');
   });
 
+  t.test(`${label}: small files in batches: each file fails alone`, async (t) => {
+    const { roots, nodes } = await nodesFor(t, [{ a: 'aaa', sub: { b: 'bb' }, folder: {} }, { old: 'old' }, {}], [false, false, true]);
+    const reads = await nodes[0]!.readFiles(['data/a', 'data/sub/b', 'data/missing', 'data/folder', 'data/../x']);
+    t.same(reads.slice(0, 2).map((read) => read.ok && read.content.toString()), ['aaa', 'bb']);
+    t.same(reads.slice(2).map((read) => !read.ok && read.code), ['DELTANODE_ERR_IO', 'DELTANODE_ERR_IO', 'DELTANODE_ERR_UNSAFE_PATH']);
+    const expect = (content: string) => ({ digest: hash('blake3', Buffer.from(content)), size: content.length, mtimeNs: 1_700_000_000_000_000_000n, mode: 0o640 });
+    const written = await nodes[1]!.writeFiles([
+      { path: 'data/new', content: Buffer.from('new'), expect: expect('new') },
+      { path: 'data/old', content: Buffer.from('replaced'), expect: expect('replaced') },
+      { path: 'data/liar', content: Buffer.from('not this'), expect: { ...expect('not that'), size: 8 } },
+      { path: 'data/nofolder/x', content: Buffer.from('x'), expect: expect('x') },
+    ]);
+    t.same(written.map((result) => (result.ok ? 'ok' : result.code)), ['ok', 'ok', 'DELTANODE_ERR_DIGEST_MISMATCH', 'DELTANODE_ERR_IO']);
+    t.equal(await fs.readFile(path.join(roots[1]!, 'new'), 'utf8'), 'new');
+    t.equal((await fs.stat(path.join(roots[1]!, 'new'))).mode & 0o777, 0o640);
+    t.ok(written[1]!.ok && written[1]!.outcome.replaced, 'the replaced version went to the trash');
+    t.same((await fs.readdir(roots[1]!)).sort(), ['.deltanode', 'new', 'old'], 'no liar, no temporary file');
+    const refused = await nodes[2]!.writeFiles([{ path: 'data/a', content: Buffer.from('aaa'), expect: expect('aaa') }]);
+    t.equal(!refused[0]!.ok && refused[0]!.code, 'DELTANODE_ERR_READ_ONLY');
+    t.same(await fs.readdir(roots[2]!), [], 'nothing written to the read-only node');
+  });
+
+  t.test(`${label}: a delta that promises the expected digest but builds other content never lands`, async (t) => {
+    const basis = noise(200_000, 3);
+    const wanted = Buffer.from(basis);
+    wanted.write('the real edit', 100_000);
+    const other = Buffer.from(basis);
+    other.write('a forged edit', 100_000);
+    const { roots, nodes } = await nodesFor(t, [{ f: other }, { f: basis }]);
+    const collect = async (data: AsyncIterable<Buffer>) => {
+      const parts: Buffer[] = [];
+      for await (const part of data) parts.push(part);
+      return Buffer.concat(parts);
+    };
+    const signature = await collect(nodes[1]!.signature('data/f'));
+    const delta = await collect(nodes[0]!.delta('data/f', signature));
+    // The trailer (output length, digest) claims the content that was wanted.
+    hash('blake3', wanted).copy(delta, delta.length - 32);
+    const expect = { digest: hash('blake3', wanted), size: wanted.length, mtimeNs: 0n, mode: 0o644 };
+    await t.rejects(nodes[1]!.write('data/f', { kind: 'delta', data: (async function* () { yield delta; })() }, expect),
+      { code: 'DELTANODE_ERR_DIGEST_MISMATCH' });
+    t.ok((await fs.readFile(path.join(roots[1]!, 'f'))).equals(basis), 'the target keeps its version');
+  });
+
   t.test(`${label}: leftovers of killed runs go at the next inventory; live ones and read-only sources stay`, async (t) => {
     const { roots, nodes } = await nodesFor(t, [{ f: 'x' }, { f: 'x' }], [false, true]);
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
     const deadName = `.f.${Number(dead).toString(16)}-0123456789ab.deltanode-tmp`;
     const liveName = `.f.${process.pid.toString(16)}-0123456789ab.deltanode-tmp`;
     const partialName = '.f.0123456789abcdef-a.deltanode-tmp';
-    for (const root of roots) for (const name of [deadName, liveName, partialName]) await fs.writeFile(path.join(root, name), 'partial');
+    for (const root of roots) {
+      await setTime(path.join(root, 'f'), NOW);  // the same file on both: nothing to write to the read-only one
+      for (const name of [deadName, liveName, partialName]) await fs.writeFile(path.join(root, name), 'partial');
+    }
     const report = await new Session(nodes).sync({ from: 'n0' });
     t.equal(report.planned.actions, 0, 'leftovers are never data');
     t.same((await fs.readdir(roots[0]!)).filter((name) => name.endsWith('.deltanode-tmp')).sort(), [liveName, partialName].sort());

@@ -63,6 +63,32 @@ export interface NativeFileIdentity {
   device: bigint;
 }
 
+/** One file of a write batch, as src/engine/file-batch.ts checked it. */
+export interface NativeBatchFile {
+  name: string;
+  content: Buffer;
+  mode: number;
+  mtimeNs: bigint;
+  digest: Buffer;
+  trashName?: string | undefined;
+}
+
+/**
+ * A batch's outcomes packed one record per file (layouts: native/binding/file_batch.cc), with the
+ * messages of the files that failed (null when none did).
+ */
+export interface NativeBatchOutcomes {
+  records: Buffer;
+  messages: Array<string | undefined> | null;
+}
+
+/**
+ * How a write batch makes its files durable before renaming (native/file_batch.h, SyncBarrier):
+ * 0 the measured rule, 1 one syncfs, 2 fsync per file, 3 nothing synced (benchmarks and tests
+ * only), 4 write-back started per file, then fsync per file.
+ */
+export type NativeSyncBarrier = 0 | 1 | 2 | 3 | 4;
+
 export interface NativeAddon {
   /** `control` is an ArrayBuffer of 4 u64 slots: [cancel, bytes done, bytes total, unused]. */
   signatureFile(basis: NativeFileRef, signature: NativeFileRef, params: NativeRequestedParams, fsync: boolean,
@@ -85,6 +111,13 @@ export interface NativeAddon {
    */
   scanFolder(path: string, hash: 0 | 1 | 2, inlineHashLimit: number, cache: Buffer | null,
     control: ArrayBuffer): Promise<Buffer>;
+
+  /** Many small files of one folder written, verified, synced and renamed into place (native/file_batch.h). */
+  writeFileBatch(folder: string, files: readonly NativeBatchFile[], trashFolder: string | null, barrier: NativeSyncBarrier,
+    control: ArrayBuffer): Promise<NativeBatchOutcomes>;
+  /** Many small files of one folder read into one buffer; `data` holds every content. */
+  readFileBatch(folder: string, names: readonly string[], maxFileBytes: number,
+    control: ArrayBuffer): Promise<NativeBatchOutcomes & { data: Buffer }>;
 
   createSignatureEngine(params: NativeRequestedParams, sizeHint: number | null): NativeSignatureEngine;
   createDeltaEngine(signature: Buffer): Promise<NativeDeltaEngine>;

@@ -3,6 +3,10 @@
 
 #include "common.h"
 
+namespace deltanode::binding {
+void init_file_batch(Napi::Env env, Napi::Object exports);  // file_batch.cc
+}  // namespace deltanode::binding
+
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -10,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   deltanode::binding::init_engines(env, exports);
   deltanode::binding::init_hashes(env, exports);
   deltanode::binding::init_scan_folder(env, exports);
+  deltanode::binding::init_file_batch(env, exports);
   return exports;
 }
 

@@ -65,6 +65,27 @@ export interface WriteOptions {
   trash?: boolean;
 }
 
+/** A small file's whole content, read in a batch, or why it could not be. */
+export type FileRead = { ok: true; content: Buffer } | FileFailure;
+
+export interface FileFailure {
+  ok: false;
+  code: string;
+  message: string;
+}
+
+/** One file of a batch write: its whole content and what it must turn out to be. */
+export interface FileWrite {
+  path: string;
+  content: Buffer;
+  expect: ExpectedFile;
+}
+
+export type FileWriteResult = { ok: true; outcome: WriteOutcome } | FileFailure;
+
+/** Files of at most this size go in batches (readFiles / writeFiles). */
+export const BATCH_FILE_LIMIT = 1 << 20;
+
 export interface WriteOutcome {
   /** Bytes of the new version. */
   size: number;
@@ -105,6 +126,16 @@ export interface DataNode {
    * an unsafe path or a mismatch is an error and changes nothing.
    */
   write(path: string, source: WriteSource, expect: ExpectedFile, options?: WriteOptions): Promise<WriteOutcome>;
+  /**
+   * The whole content of small files (at most BATCH_FILE_LIMIT each), one result per path in order;
+   * a file that cannot be read fails alone.
+   */
+  readFiles(paths: readonly string[], options?: { signal?: AbortSignal }): Promise<FileRead[]>;
+  /**
+   * Writes small files as `write` does (temporary file, read-back check, mode and mtime, trash,
+   * rename), in batches per folder with one durability barrier each; one result per file.
+   */
+  writeFiles(files: readonly FileWrite[], options?: WriteOptions): Promise<FileWriteResult[]>;
   /** Applies mode and (files) mtime to the entry at `path`, whose content stays as it is. */
   setMetadata(path: string, metadata: EntryMetadata): Promise<void>;
   /** Creates a folder (and applies its mode), replacing a non-folder entry there (into the trash). */

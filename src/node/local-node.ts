@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import type { DataNode, EntryMetadata, ExpectedFile, InventoryOptions, RemoveOptions, SignatureOptions, SourceSpec, WriteOptions, WriteOutcome,
+import type { DataNode, EntryMetadata, ExpectedFile, FileRead, FileWrite, FileWriteResult, InventoryOptions, RemoveOptions, SignatureOptions, SourceSpec, WriteOptions, WriteOutcome,
   WriteSource } from './data-node.js';
 import { HashCache } from './hash-cache.js';
 import { IgnoreRules } from './ignore.js';
@@ -86,6 +86,14 @@ export class LocalDataNode implements DataNode {
 
   signature(path: string, options: SignatureOptions = {}): AsyncIterable<Buffer> {
     return this.#writes.signature(path, options);
+  }
+
+  readFiles(paths: readonly string[], options: { signal?: AbortSignal } = {}): Promise<FileRead[]> {
+    return this.#writes.readFiles(paths, options.signal);
+  }
+
+  writeFiles(files: readonly FileWrite[], options?: WriteOptions): Promise<FileWriteResult[]> {
+    return this.#writes.writeFiles(files, options);
   }
 
   partial(path: string, digest: Buffer): Promise<number> {

@@ -8,10 +8,13 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { AbortedError, DigestMismatchError, IoError } from '../errors.js';
+import { readFileBatch, writeFileBatch } from '../engine/file-batch.js';
+import { patchFile } from '../engine/files.js';
 import { hashFile } from '../engine/hash-file.js';
 import { temporaryPathFor } from '../engine/output.js';
 import { createDeltaStream, createPatchStream, createSignatureStream } from '../engine/streams.js';
-import type { EntryMetadata, ExpectedFile, RemoveOptions, SignatureOptions, WriteOptions, WriteOutcome, WriteSource } from './data-node.js';
+import { BATCH_FILE_LIMIT, type EntryMetadata, type ExpectedFile, type FileFailure, type FileRead, type FileWrite, type FileWriteResult,
+  type RemoveOptions, type SignatureOptions, WriteOptions, WriteOutcome, WriteSource } from './data-node.js';
 import type { ResolvedPath, SourcePaths } from './source-paths.js';
 import { FolderSyncs } from './folder-syncs.js';
 import { partialNamesFor } from './temporary-files.js';
@@ -61,6 +64,81 @@ async function writeAll(file: string, data: AsyncIterable<Buffer>, flags: number
   }
 }
 
+// A delta up to this size is gathered and patched file to file by one native job; a larger one streams.
+const SPOOL_LIMIT = 64 << 20;
+
+/** The first chunks of `data` up to about `limit` bytes, and the rest (null: `data` ended within the limit). */
+async function spool(data: AsyncIterable<Buffer>, limit: number): Promise<{ chunks: Buffer[]; rest: AsyncIterable<Buffer> | null }> {
+  const iterator = data[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  while (length < limit) {
+    const next = await iterator.next();
+    if (next.done) return { chunks, rest: null };
+    chunks.push(next.value);
+    length += next.value.length;
+  }
+  return { chunks, rest: { [Symbol.asyncIterator]: () => iterator } };
+}
+
+// The delta into a temporary file beside the target, then one native job on a worker thread.
+async function patchSpooled(basisPath: string, targetPath: string, chunks: readonly Buffer[], output: string, flags: number,
+  signal?: AbortSignal): Promise<void> {
+  const deltaPath = temporaryPathFor(targetPath);
+  try {
+    await fs.writeFile(deltaPath, chunks, { flag: 'wx', mode: 0o600 });
+    const handle = await fs.open(output, flags, 0o600);
+    try {
+      await patchFile(basisPath, deltaPath, { fd: handle.fd }, signal ? { signal } : {});
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } finally {
+    await fs.rm(deltaPath, { force: true });
+  }
+}
+
+async function patchStreamed(basisPath: string, delta: AsyncIterable<Buffer>, output: string, flags: number, signal?: AbortSignal): Promise<void> {
+  const basis = await fs.open(basisPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const patcher = createPatchStream(basis, signal ? { signal } : {});
+    const feeding = pipeline(Readable.from(delta), patcher);
+    feeding.catch(() => undefined);  // its error also ends the patcher's output, read below
+    await writeAll(output, patcher, flags, signal);
+    await feeding;
+  } finally {
+    await basis.close();
+  }
+}
+
+const DELTA_MAGIC = Buffer.from('DNDL');
+const DELTA_HEADER = 64;
+const DELTA_TRAILER = 40;
+const BLAKE3_DIGEST_ID = 1;
+
+/** Keeps a native delta's header and last bytes as it passes, to read the digest the patch checks against. */
+class DeltaWatch {
+  #head: Buffer = Buffer.alloc(0);
+  #tail: Buffer = Buffer.alloc(0);
+
+  async *observe(data: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of data) {
+      if (this.#head.length < DELTA_HEADER) this.#head = Buffer.concat([this.#head, chunk.subarray(0, DELTA_HEADER - this.#head.length)]);
+      this.#tail = chunk.length >= DELTA_TRAILER ? chunk.subarray(chunk.length - DELTA_TRAILER)
+        : Buffer.concat([this.#tail, chunk]).subarray(-DELTA_TRAILER);
+      yield chunk;
+    }
+  }
+
+  /** Whether the delta (applied without error) promised the expected BLAKE3 digest and size. */
+  promises(expect: ExpectedFile): boolean {
+    return this.#head.length === DELTA_HEADER && this.#head.subarray(0, 4).equals(DELTA_MAGIC) && this.#head[10] === BLAKE3_DIGEST_ID &&
+      this.#tail.length === DELTA_TRAILER && this.#tail.readBigUInt64LE(0) === BigInt(expect.size) &&
+      this.#tail.subarray(8).equals(expect.digest);
+  }
+}
+
 // Smaller files are written whole again after an interruption: a resume would save little.
 const RESUMABLE_MINIMUM = 8 << 20;
 
@@ -88,6 +166,24 @@ async function syncFile(file: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+// Indexes of `items` by the folder their path is in, in order.
+function byFolder<T>(items: readonly T[], pathOf: (item: T) => string): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const itemPath = pathOf(item);
+    const folder = itemPath.slice(0, Math.max(0, itemPath.lastIndexOf('/')));
+    const group = groups.get(folder);
+    if (group) group.push(i);
+    else groups.set(folder, [i]);
+  });
+  return groups;
+}
+
+function failureOf(error: unknown): FileFailure {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return { ok: false, code: typeof code === 'string' ? code : 'DELTANODE_ERR_INTERNAL', message: typeof message === 'string' ? message : String(error) };
 }
 
 /** A file written and verified: what a hash cache needs to know it without reading it again. */
@@ -139,6 +235,63 @@ export class LocalWrites {
     }
   }
 
+  async readFiles(inventoryPaths: readonly string[], signal?: AbortSignal): Promise<FileRead[]> {
+    const results: FileRead[] = new Array<FileRead>(inventoryPaths.length);
+    await Promise.all([...byFolder(inventoryPaths, (p) => p).values()].map(async (indexes) => {
+      const group = indexes.map((i) => inventoryPaths[i]!);
+      try {
+        const places = await this.#paths.resolveSiblings(group, 'read');
+        const read = await readFileBatch(path.dirname(places[0]!.diskPath), places.map((place) => path.basename(place.diskPath)),
+          { maxFileBytes: BATCH_FILE_LIMIT, ...(signal ? { signal } : {}) });
+        read.forEach((result, j) => {
+          results[indexes[j]!] = result.ok ? { ok: true, content: result.content } : { ok: false, code: result.code, message: `${group[j]}: ${result.message}` };
+        });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        for (const i of indexes) results[i] = failureOf(error);
+      }
+    }));
+    return results;
+  }
+
+  async writeFiles(files: readonly FileWrite[], options: WriteOptions = {}): Promise<FileWriteResult[]> {
+    const results: FileWriteResult[] = new Array<FileWriteResult>(files.length);
+    await Promise.all([...byFolder(files, (file) => file.path).values()].map(async (indexes) => {
+      const group = indexes.map((i) => files[i]!);
+      let trash: { folder: string; dispose: () => Promise<void> } | null = null;
+      try {
+        const places = await this.#paths.resolveSiblings(group.map((file) => file.path), 'write');
+        for (const file of group) {
+          if (file.content.length !== file.expect.size) throw new DigestMismatchError(`${file.path}: ${file.content.length} bytes arrived, ${file.expect.size} expected`);
+        }
+        if (options.trash !== false) trash = await this.#trash.folderFor(places[0]!);
+        const written = await writeFileBatch(path.dirname(places[0]!.diskPath), group.map((file, j) => {
+          const name = path.basename(places[j]!.diskPath);
+          return { name, content: file.content, mode: file.expect.mode, mtimeNs: file.expect.mtimeNs, digest: file.expect.digest,
+            ...(trash ? { trashName: name } : {}) };
+        }), { ...(trash ? { trashFolder: trash.folder } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+        let kept = false;
+        written.forEach((result, j) => {
+          const file = group[j]!;
+          if (!result.ok) {
+            results[indexes[j]!] = { ok: false, code: result.code, message: `${file.path}: ${result.message}` };
+            return;
+          }
+          kept ||= result.replaced;
+          this.#onWritten({ place: places[j]!, size: file.expect.size, mtimeNs: result.mtimeNs, inode: result.inode, digest: file.expect.digest });
+          const replaced = result.replaced && trash ? path.join(trash.folder, path.basename(places[j]!.diskPath)) : null;
+          results[indexes[j]!] = { ok: true, outcome: { size: file.expect.size, replaced } };
+        });
+        if (!kept) await trash?.dispose();
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        await trash?.dispose();
+        for (const i of indexes) results[i] = failureOf(error);
+      }
+    }));
+    return results;
+  }
+
   async *signature(inventoryPath: string, options: SignatureOptions = {}): AsyncGenerator<Buffer> {
     const { signal, partialOf } = options;
     let file: string;
@@ -154,7 +307,9 @@ export class LocalWrites {
       file = regular.place.diskPath;
       size = regular.size;
     }
-    const signer = createSignatureStream({ sizeHint: size, ...(signal ? { signal } : {}) });
+    // BLAKE3 as the signature's digest: the delta made from it then carries the new file's BLAKE3,
+    // which the patch checks (so the written file needs no read-back).
+    const signer = createSignatureStream({ sizeHint: size, digest: 'blake3', ...(signal ? { signal } : {}) });
     const feeding = pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), signer).catch(() => undefined);
     yield* signer;
     await feeding;
@@ -185,6 +340,9 @@ export class LocalWrites {
     // The slot that holds less is written, so the fuller one survives a failure of this attempt.
     const temporary = slots ? slots.paths[1 - slots.fuller]! : temporaryPathFor(place.diskPath);
     let keepPartial = false;
+    // A patch checks its output against the digest its delta carries: when that is the expected
+    // BLAKE3 digest, reading the file back would prove nothing more.
+    let selfVerified = false;
     try {
       if (source.kind === 'local') {
         const { place: from } = await this.#regularFile(source.from);
@@ -198,20 +356,19 @@ export class LocalWrites {
         if (resuming ? slots.sizes[slots.fuller] === 0 : !existing?.isFile()) {
           throw new IoError(`${inventoryPath} has no ${resuming ? 'partial content' : 'current version'} to apply a delta to`, { path: place.diskPath });
         }
-        const basis = await fs.open(basisPath, constants.O_RDONLY | constants.O_NOFOLLOW);
-        try {
-          const patcher = createPatchStream(basis, options.signal ? { signal: options.signal } : {});
-          const feeding = pipeline(Readable.from(source.data), patcher);
-          feeding.catch(() => undefined);  // its error also ends the patcher's output, read below
-          keepPartial = slots !== null;
-          await writeAll(temporary, patcher, slots ? CREATE_OR_EMPTY : CREATE_NEW, options.signal);
-          await feeding;
-        } finally {
-          await basis.close();
-        }
+        const watch = new DeltaWatch();
+        const head = await spool(watch.observe(source.data), SPOOL_LIMIT);
+        keepPartial = slots !== null;
+        const flags = slots ? CREATE_OR_EMPTY : CREATE_NEW;
+        if (head.rest === null) await patchSpooled(basisPath, place.diskPath, head.chunks, temporary, flags, options.signal);
+        else await patchStreamed(basisPath, (async function* () {
+          yield* head.chunks;
+          yield* head.rest!;
+        })(), temporary, flags, options.signal);
+        selfVerified = watch.promises(expect);
       }
       keepPartial = false;  // complete: from here on, a failure means this content is not to be kept
-      await this.#verify(temporary, inventoryPath, expect, options.signal);
+      if (!selfVerified) await this.#verify(temporary, inventoryPath, expect, options.signal);
       await fs.chmod(temporary, expect.mode & 0o7777);
       await fs.utimes(temporary, toSeconds(expect.mtimeNs), toSeconds(expect.mtimeNs));
       // The mtime as the file system kept it (utimes rounds), and the inode the rename keeps.

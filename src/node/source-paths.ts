@@ -54,4 +54,24 @@ export class SourcePaths {
     }
     return { source, root: realRoot, relative, diskPath: parts.length === 0 ? realRoot : path.join(realRoot, ...parts) };
   }
+
+  /**
+   * Entries of one folder (paths with the same parent, not the source root), checked as `resolve`
+   * checks one: the folders on the way are looked at once for all of them.
+   */
+  async resolveSiblings(inventoryPaths: readonly string[], access: 'read' | 'write'): Promise<ResolvedPath[]> {
+    const first = await this.resolve(inventoryPaths[0]!, access);
+    const parent = inventoryPaths[0]!.slice(0, inventoryPaths[0]!.lastIndexOf('/') + 1);
+    const folderDisk = path.dirname(first.diskPath);
+    const folderRelative = first.relative.slice(0, first.relative.lastIndexOf('/') + 1);
+    return inventoryPaths.map((inventoryPath, i) => {
+      if (i === 0) return first;
+      if (typeof inventoryPath !== 'string' || !isSafeInventoryPath(inventoryPath) || !inventoryPath.startsWith(parent) ||
+        inventoryPath.indexOf('/', parent.length) >= 0) {
+        throw new UnsafePathError(`not an entry of ${JSON.stringify(parent)}: ${JSON.stringify(inventoryPath)}`);
+      }
+      const name = inventoryPath.slice(parent.length);
+      return { source: first.source, root: first.root, relative: folderRelative + name, diskPath: path.join(folderDisk, name) };
+    });
+  }
 }

@@ -50,6 +50,38 @@ export class Trash {
     }
   }
 
+  /**
+   * The folder of this run's trash that keeps replaced entries of `place`'s folder, created;
+   * `dispose` removes what was created if nothing was kept there after all.
+   */
+  async folderFor(place: ResolvedPath): Promise<{ folder: string; dispose: () => Promise<void> }> {
+    const trash = this.folderOf(place.root);
+    await this.#prune(trash);
+    const slash = place.relative.lastIndexOf('/');
+    const parts = slash < 0 ? [] : place.relative.slice(0, slash).split('/');
+    let folder = path.join(trash, this.#run, ...parts);
+    let created: string | undefined;
+    for (let n = 1; ; n++) {
+      try {
+        created = await fs.mkdir(folder, { recursive: true });
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // This run already kept a file where the folder would go: the run's next trash folder.
+        if ((code !== 'EEXIST' && code !== 'ENOTDIR') || n > 100) throw error;
+        folder = path.join(trash, `${this.#run}.${n}`, ...parts);
+      }
+    }
+    const dispose = async () => {
+      if (created === undefined) return;
+      // Empty folders only, from the deepest up to the first one this call made.
+      for (let at = folder; at.length >= created.length; at = path.dirname(at)) {
+        if (await fs.rmdir(at).then(() => false, () => true)) return;
+      }
+    };
+    return { folder, dispose };
+  }
+
   // Once per trash folder and run: removes runs older than the retention.
   async #prune(trash: string): Promise<void> {
     if (this.#pruned.has(trash)) return;

@@ -2,12 +2,15 @@
 // paths by the node itself) before the node acts, and the node's own rules (read-only sources,
 // safe paths) hold whoever asks.
 import { ProtocolError } from '../errors.js';
-import type { DataNode, WriteSource } from '../node/data-node.js';
+import { BATCH_FILE_LIMIT, type DataNode, type WriteSource } from '../node/data-node.js';
 import type { HashPolicy } from '../node/entries.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { type Handler, RpcPeer } from '../protocol/rpc.js';
 import type { Link } from '../transport/transport.js';
 import { decodeExpected, encodeEntry, errorFromPeer, wireBigInt, wireBytes, wireMode, wireText } from './wire.js';
+
+// Files per batch call a peer may send or ask for.
+const MAX_BATCH = 4096;
 
 // A signature is held in memory for the delta search; a peer may not ask for more than this.
 const MAX_SIGNATURE = 512 << 20;
@@ -60,6 +63,24 @@ export function serveNode(node: DataNode, link: Link): RpcPeer {
     signature: async (value, { signal }) => {
       const call = params(value);
       return { download: node.signature(pathOf(call), { signal, ...(call.partialOf !== undefined ? { partialOf: wireBytes(call.partialOf, 'digest', 32) } : {}) }) };
+    },
+    readFiles: async (value, { signal }) => {
+      const { paths } = params(value);
+      if (!Array.isArray(paths) || paths.length > MAX_BATCH) throw new ProtocolError(`readFiles takes at most ${MAX_BATCH} paths`);
+      const read = await node.readFiles(paths.map((item) => wireText(item, 'path', 1 << 16)), { signal });
+      return { result: read.map((item) => (item.ok ? [true, item.content] : [false, item.code, item.message])) };
+    },
+    writeFiles: async (value, { signal }) => {
+      const call = params(value);
+      if (!Array.isArray(call.files) || call.files.length > MAX_BATCH) throw new ProtocolError(`writeFiles takes at most ${MAX_BATCH} files`);
+      const files = call.files.map((item: unknown) => {
+        if (!Array.isArray(item) || item.length !== 3) throw new ProtocolError('a bad file of a batch');
+        const content = wireBytes(item[1], 'file content');
+        if (content.length > BATCH_FILE_LIMIT) throw new ProtocolError(`a file of a batch over ${BATCH_FILE_LIMIT} bytes`);
+        return { path: wireText(item[0], 'path', 1 << 16), content, expect: decodeExpected(item[2]) };
+      });
+      const written = await node.writeFiles(files, { signal, trash: call.trash !== false });
+      return { result: written.map((item) => (item.ok ? [true, item.outcome.size, item.outcome.replaced] : [false, item.code, item.message])) };
     },
     partial: async (value) => {
       const call = params(value);

@@ -2,7 +2,7 @@
 // forwarded to the peer's serveNode. What comes back is checked (entries, order, sizes) before
 // the session sees it.
 import { ProtocolError } from '../errors.js';
-import type { DataNode, EntryMetadata, ExpectedFile, InventoryOptions, RemoveOptions, SignatureOptions, SourceSpec, WriteOptions, WriteOutcome,
+import type { DataNode, EntryMetadata, ExpectedFile, FileFailure, FileRead, FileWrite, FileWriteResult, InventoryOptions, RemoveOptions, SignatureOptions, SourceSpec, WriteOptions, WriteOutcome,
   WriteSource } from '../node/data-node.js';
 import type { InventoryEntry } from '../node/entries.js';
 import type { NodeIdentity } from '../node/node-identity.js';
@@ -16,6 +16,16 @@ const signalOf = (signal: AbortSignal | undefined) => (signal ? { signal } : {})
 async function* chunks(items: AsyncIterable<unknown> | null): AsyncGenerator<Buffer> {
   if (!items) throw new ProtocolError('the peer answered without the data stream');
   for await (const item of items) yield wireBytes(item, 'data chunk');
+}
+
+// One answer per item asked for: [true, ...] as `ok` reads it, or [false, code, message].
+function answers<T>(result: unknown, count: number, ok: (item: unknown[]) => T): Array<T | FileFailure> {
+  if (!Array.isArray(result) || result.length !== count) throw new ProtocolError(`expected ${count} answers`);
+  return result.map((item: unknown) => {
+    if (!Array.isArray(item)) throw new ProtocolError('a bad answer');
+    if (item[0] === true) return ok(item);
+    return { ok: false as const, code: wireText(item[1], 'error code', 64), message: wireText(item[2], 'error message') };
+  });
 }
 
 export class RemoteDataNode implements DataNode {
@@ -75,6 +85,18 @@ export class RemoteDataNode implements DataNode {
     const call = { path, ...(options.partialOf ? { partialOf: options.partialOf } : {}) };
     const { download } = await this.#peer.call('signature', call, signalOf(options.signal));
     yield* chunks(download);
+  }
+
+  async readFiles(paths: readonly string[], options: { signal?: AbortSignal } = {}): Promise<FileRead[]> {
+    const { result } = await this.#peer.call('readFiles', { paths }, signalOf(options.signal));
+    return answers(result, paths.length, (item) => ({ ok: true, content: wireBytes(item[1], 'file content') }));
+  }
+
+  async writeFiles(files: readonly FileWrite[], options: WriteOptions = {}): Promise<FileWriteResult[]> {
+    const call = { files: files.map((file) => [file.path, file.content, encodeExpected(file.expect)]), trash: options.trash !== false };
+    const { result } = await this.#peer.call('writeFiles', call, signalOf(options.signal));
+    return answers(result, files.length, (item) => ({ ok: true, outcome: { size: wireCount(item[1], 'written size'),
+      replaced: item[2] === null ? null : wireText(item[2], 'trash path', 1 << 16) } }));
   }
 
   async partial(path: string, digest: Buffer): Promise<number> {

@@ -2,7 +2,7 @@
 // entry removed) only when everything before it has finished, so a file never waits on a folder
 // that is still being made. Content that several targets need whole is read once at the source.
 import { AbortedError } from '../errors.js';
-import type { DataNode, ExpectedFile } from '../node/data-node.js';
+import { BATCH_FILE_LIMIT, type DataNode, type ExpectedFile, type FileRead, type FileWriteResult } from '../node/data-node.js';
 import type { Action, TransferMethod } from './plan.js';
 import { tee } from './tee.js';
 
@@ -37,6 +37,21 @@ export interface ExecutionTotals {
   bytesByMethod: Record<TransferMethod, number>;
   /** Bytes the source nodes read to send content. */
   bytesRead: number;
+}
+
+// A batch of small files goes once it holds this many files or bytes.
+const SMALL_BATCH_FILES = 256;
+const SMALL_BATCH_BYTES = 8 << 20;
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
 
 // Partial content below this is not worth a signature round trip.
@@ -80,6 +95,8 @@ export class Executor {
   readonly #nodes: readonly DataNode[];
   readonly #options: ExecuteOptions;
   readonly #running = new Set<Promise<void>>();
+  #small: Array<Extract<Action, { kind: 'write' }>> = [];
+  #smallBytes = 0;
   #bytesRunning = 0;
   // An error that ends the whole run (cancellation); failures of single actions are outcomes.
   #fatal: unknown = null;
@@ -101,16 +118,37 @@ export class Executor {
       for (const action of actions) await this.#run(action);
       return;
     }
+    const bytes = actions.reduce((sum, action) => sum + action.entry.size, 0);
+    // Small whole files travel in batches: one read call at the source, one write call (per
+    // folder: one native job and one durability barrier) at each target.
+    if (actions.every((action) => action.method === 'whole' && action.entry.size <= BATCH_FILE_LIMIT && action.sourcePath === undefined)) {
+      this.#small.push(...actions);
+      this.#smallBytes += bytes;
+      if (this.#small.length >= SMALL_BATCH_FILES || this.#smallBytes >= SMALL_BATCH_BYTES) await this.#flushSmall();
+      return;
+    }
+    await this.#schedule(bytes, () => this.#writes(actions));
+  }
+
+  async #flushSmall(): Promise<void> {
+    if (this.#small.length === 0) return;
+    const batch = this.#small;
+    const bytes = this.#smallBytes;
+    this.#small = [];
+    this.#smallBytes = 0;
+    await this.#schedule(bytes, () => this.#smallWrites(batch));
+  }
+
+  // Starts `work` once there is room for it (paths and bytes in flight); resolves when it started.
+  async #schedule(bytes: number, work: () => Promise<void>): Promise<void> {
     // Many small files at once (their cost is per file: opens, fsyncs), few large ones.
-    const writes = actions as Array<Extract<Action, { kind: 'write' }>>;
-    const bytes = writes.reduce((sum, action) => sum + action.entry.size, 0);
     const budget = this.#options.bytesInFlight ?? 64 << 20;
     while (this.#running.size > 0 && (this.#running.size >= (this.#options.concurrency ?? 32) || this.#bytesRunning + bytes > budget)) {
       await Promise.race(this.#running);
     }
     this.#throwIfFatal();
     this.#bytesRunning += bytes;
-    const job: Promise<void> = this.#writes(writes)
+    const job: Promise<void> = work()
       .catch((error: unknown) => {
         this.#fatal ??= error;
       })
@@ -122,6 +160,7 @@ export class Executor {
   }
 
   async drain(): Promise<void> {
+    await this.#flushSmall();
     while (this.#running.size > 0) await Promise.all(this.#running);
     this.#throwIfFatal();
   }
@@ -178,6 +217,46 @@ export class Executor {
     return counted(this.#nodes[action.from]!.read(action.sourcePath ?? action.path, this.#signalOption()), (n) => {
       this.totals.bytesRead += n;
     });
+  }
+
+  // A batch of small whole files: read once per source (for every target), written per target.
+  async #smallWrites(actions: ReadonlyArray<Extract<Action, { kind: 'write' }>>): Promise<void> {
+    const options = { trash: this.#options.trash !== false, ...this.#signalOption() };
+    await Promise.all([...groupBy(actions, (action) => action.from)].map(async ([from, fromHere]) => {
+      const paths = [...new Set(fromHere.map((action) => action.path))];
+      let reads: FileRead[];
+      try {
+        reads = await this.#nodes[from]!.readFiles(paths, this.#signalOption());
+      } catch (error) {
+        if (this.#options.signal?.aborted) throw error;
+        for (const action of fromHere) this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: errorOf(error) });
+        return;
+      }
+      const readOf = new Map(paths.map((p, i) => [p, reads[i]!]));
+      for (const read of reads) if (read.ok) this.totals.bytesRead += read.content.length;
+      await Promise.all([...groupBy(fromHere, (action) => action.target)].map(async ([target, toHere]) => {
+        const ready: Array<{ action: Extract<Action, { kind: 'write' }>; content: Buffer }> = [];
+        for (const action of toHere) {
+          const read = readOf.get(action.path)!;
+          if (read.ok) ready.push({ action, content: read.content });
+          else this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: { code: read.code, message: read.message } });
+        }
+        if (ready.length === 0) return;
+        let written: FileWriteResult[];
+        try {
+          written = await this.#nodes[target]!.writeFiles(ready.map(({ action, content }) => ({ path: action.path, content, expect: expectedOf(action) })), options);
+        } catch (error) {
+          if (this.#options.signal?.aborted) throw error;
+          for (const { action } of ready) this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: errorOf(error) });
+          return;
+        }
+        written.forEach((result, i) => {
+          const { action, content } = ready[i]!;
+          if (result.ok) this.#report(action, { status: 'done', bytesMoved: content.length, size: action.entry.size });
+          else this.#report(action, { status: 'failed', bytesMoved: content.length, size: 0, error: { code: result.code, message: result.message } });
+        });
+      }));
+    }));
   }
 
   // Bytes an interrupted write of this content left on the target, when enough to resume from.

@@ -1,0 +1,152 @@
+// writeFileBatch / readFileBatch: many small files of one folder per call (see ../file_batch.h).
+// Results come back packed (one record per file, decoded by src/engine/file-batch.ts) with a
+// message only for the files that failed.
+#include "../file_batch.h"
+
+#include <cstring>
+#include <vector>
+
+#include "../byte_order.h"
+#include "common.h"
+
+namespace deltanode::binding {
+namespace {
+
+// Per-file record of a write batch, 24 bytes: u8 status (BatchStatus), u8 replaced, 2 bytes 0,
+// i32 errno, u64 inode, i64 mtime ns.
+constexpr size_t kWriteRecordLength = 24;
+// Per-file record of a read batch, 40 bytes: u8 status, 3 bytes 0, i32 errno, u64 offset in the
+// data, u64 size, i64 mtime ns, u64 inode.
+constexpr size_t kReadRecordLength = 40;
+
+template <class Outcome>
+Napi::Value messages_to_js(Napi::Env env, const std::vector<Outcome>& outcomes) {
+  bool any = false;
+  for (const Outcome& outcome : outcomes) any = any || outcome.status != BatchStatus::Ok;
+  if (!any) return env.Null();
+  Napi::Array messages = Napi::Array::New(env, outcomes.size());
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (outcomes[i].status != BatchStatus::Ok) messages.Set(uint32_t(i), Napi::String::New(env, outcomes[i].message));
+  }
+  return messages;
+}
+
+class WriteFileBatchWorker final : public PromiseWorker {
+ public:
+  // (folder, files, trash folder or null, barrier, control)
+  explicit WriteFileBatchWorker(const Napi::CallbackInfo& info)
+      : PromiseWorker(info.Env()), folder_(info[0].As<Napi::String>().Utf8Value()), control_(info[4]) {
+    Napi::Env env = info.Env();
+    Napi::Array list = info[1].As<Napi::Array>();
+    if (info[2].IsString()) options_.trashFolder = info[2].As<Napi::String>().Utf8Value();
+    options_.barrier = SyncBarrier(info[3].As<Napi::Number>().Uint32Value());
+    const uint32_t count = list.Length();
+    files_.resize(count);
+    contents_.reserve(count);
+    // Property keys made once per batch, not once per file.
+    Napi::String nameKey = Napi::String::New(env, "name"), contentKey = Napi::String::New(env, "content"),
+                 modeKey = Napi::String::New(env, "mode"), mtimeKey = Napi::String::New(env, "mtimeNs"),
+                 digestKey = Napi::String::New(env, "digest"), trashKey = Napi::String::New(env, "trashName");
+    for (uint32_t i = 0; i < count; ++i) {
+      Napi::Object object = list.Get(i).As<Napi::Object>();
+      BatchWriteFile& file = files_[i];
+      file.name = object.Get(nameKey).As<Napi::String>().Utf8Value();
+      auto content = object.Get(contentKey).As<Napi::Buffer<uint8_t>>();
+      contents_.push_back(Napi::Persistent(content));  // alive while the worker reads it
+      file.content = content.Data();
+      file.length = content.Length();
+      file.mode = object.Get(modeKey).As<Napi::Number>().Uint32Value();
+      bool lossless = true;
+      file.mtimeNs = object.Get(mtimeKey).As<Napi::BigInt>().Int64Value(&lossless);
+      auto digest = object.Get(digestKey).As<Napi::Buffer<uint8_t>>();
+      std::memcpy(file.digest, digest.Data(), sizeof file.digest);
+      Napi::Value trashName = object.Get(trashKey);
+      if (trashName.IsString()) file.trashName = trashName.As<Napi::String>().Utf8Value();
+    }
+  }
+
+ private:
+  void run() override { outcomes_ = write_file_batch(folder_, files_, options_, control_.control()); }
+  Napi::Value result(Napi::Env env) override {
+    std::vector<uint8_t> records(outcomes_.size() * kWriteRecordLength, 0);
+    for (size_t i = 0; i < outcomes_.size(); ++i) {
+      const BatchWriteOutcome& outcome = outcomes_[i];
+      uint8_t* at = records.data() + i * kWriteRecordLength;
+      at[0] = uint8_t(outcome.status);
+      at[1] = outcome.replaced ? 1 : 0;
+      store_u32_le(at + 4, uint32_t(outcome.sysErrno));
+      store_u64_le(at + 8, outcome.inode);
+      store_u64_le(at + 16, uint64_t(outcome.mtimeNs));
+    }
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("records", Napi::Buffer<uint8_t>::Copy(env, records.data(), records.size()));
+    object.Set("messages", messages_to_js(env, outcomes_));
+    return object;
+  }
+
+  std::string folder_;
+  std::vector<BatchWriteFile> files_;
+  std::vector<Napi::Reference<Napi::Buffer<uint8_t>>> contents_;
+  BatchWriteOptions options_;
+  ControlBuffer control_;
+  std::vector<BatchWriteOutcome> outcomes_;
+};
+
+class ReadFileBatchWorker final : public PromiseWorker {
+ public:
+  // (folder, names, max file bytes, control)
+  explicit ReadFileBatchWorker(const Napi::CallbackInfo& info)
+      : PromiseWorker(info.Env()),
+        folder_(info[0].As<Napi::String>().Utf8Value()),
+        maxFileBytes_(uint64_t(info[2].As<Napi::Number>().Int64Value())),
+        control_(info[3]) {
+    Napi::Array list = info[1].As<Napi::Array>();
+    const uint32_t count = list.Length();
+    names_.reserve(count);
+    for (uint32_t i = 0; i < count; ++i) names_.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+  }
+
+ private:
+  void run() override { outcomes_ = read_file_batch(folder_, names_, maxFileBytes_, bytes_, control_.control()); }
+  Napi::Value result(Napi::Env env) override {
+    std::vector<uint8_t> records(outcomes_.size() * kReadRecordLength, 0);
+    for (size_t i = 0; i < outcomes_.size(); ++i) {
+      const BatchReadOutcome& outcome = outcomes_[i];
+      uint8_t* at = records.data() + i * kReadRecordLength;
+      at[0] = uint8_t(outcome.status);
+      store_u32_le(at + 4, uint32_t(outcome.sysErrno));
+      store_u64_le(at + 8, outcome.offset);
+      store_u64_le(at + 16, outcome.size);
+      store_u64_le(at + 24, uint64_t(outcome.mtimeNs));
+      store_u64_le(at + 32, outcome.inode);
+    }
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("records", Napi::Buffer<uint8_t>::Copy(env, records.data(), records.size()));
+    object.Set("messages", messages_to_js(env, outcomes_));
+    // The contents, handed over without a copy (copied only where external buffers are not allowed).
+    const size_t length = bytes_.length();
+    if (length == 0) {
+      object.Set("data", Napi::Buffer<uint8_t>::New(env, 0));
+    } else {
+      uint8_t* data = bytes_.release();
+      object.Set("data", Napi::Buffer<uint8_t>::NewOrCopy(env, data, length, [](Napi::Env, uint8_t* p) { std::free(p); }));
+    }
+    return object;
+  }
+
+  std::string folder_;
+  std::vector<std::string> names_;
+  uint64_t maxFileBytes_;
+  ControlBuffer control_;
+  BatchBytes bytes_;
+  std::vector<BatchReadOutcome> outcomes_;
+};
+
+}  // namespace
+
+void init_file_batch(Napi::Env env, Napi::Object exports) {
+  exports.Set("writeFileBatch", Napi::Function::New(env, start_worker<WriteFileBatchWorker>, "writeFileBatch"));
+  exports.Set("readFileBatch", Napi::Function::New(env, start_worker<ReadFileBatchWorker>, "readFileBatch"));
+}
+
+}  // namespace deltanode::binding
