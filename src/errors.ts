@@ -218,6 +218,12 @@ export function errorForCode(code: unknown, message: string, options?: ErrorOpti
   }
 }
 
+/** The code and message of any thrown value, for reports (an error without our code counts as internal). */
+export function describeFailure(error: unknown): { code: string; message: string } {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return { code: typeof code === 'string' ? code : 'DELTANODE_ERR_INTERNAL', message: typeof message === 'string' ? message : String(error) };
+}
+
 /** Turns an error thrown by the addon (a plain Error with a `code`) into its typed class. */
 export function fromNativeError(error: unknown): DeltanodeError {
   if (error instanceof DeltanodeError) return error;

@@ -3,14 +3,14 @@
 import t from 'tap';
 import type { DataNode } from '../src/node/data-node.js';
 import type { InventoryEntry } from '../src/node/entries.js';
-import type { Action } from '../src/session/plan.js';
+import type { Action, WriteAction } from '../src/session/plan.js';
 import { PlanChecker } from '../src/session/plan-check.js';
 
 const node = (name: string, readOnly = false) => ({ name, sources: [{ alias: 'data', path: '', readOnly }] }) as unknown as DataNode;
 const nodes = [node('A'), node('B'), node('R', true)];
 const entry: InventoryEntry = { path: 'data/f', diskPath: '', type: 'file', size: 1, mtimeNs: 0n, mode: 0o644, inode: 0n, device: 0n,
   digest: Buffer.alloc(32) };
-const write = (path: string, from: number, target: number, extra: Partial<Extract<Action, { kind: 'write' }>> = {}): Action =>
+const write = (path: string, from: number, target: number, extra: Partial<WriteAction> = {}): Action =>
   ({ kind: 'write', path, from, target, method: 'whole', entry, reason: `write ${path}`, ...extra });
 const remove = (path: string, target: number, afterWrites = false): Action =>
   ({ kind: 'remove', path, target, reason: `remove ${path}`, ...(afterWrites ? { afterWrites: true as const } : {}) });

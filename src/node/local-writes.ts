@@ -7,7 +7,7 @@ import { constants, createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { AbortedError, DigestMismatchError, IoError } from '../errors.js';
+import { AbortedError, describeFailure, DigestMismatchError, IoError } from '../errors.js';
 import { readFileBatch, writeFileBatch } from '../engine/file-batch.js';
 import { patchFile } from '../engine/files.js';
 import { hashFile } from '../engine/hash-file.js';
@@ -181,10 +181,7 @@ function byFolder<T>(items: readonly T[], pathOf: (item: T) => string): Map<stri
   return groups;
 }
 
-function failureOf(error: unknown): FileFailure {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return { ok: false, code: typeof code === 'string' ? code : 'DELTANODE_ERR_INTERNAL', message: typeof message === 'string' ? message : String(error) };
-}
+const failureOf = (error: unknown): FileFailure => ({ ok: false, ...describeFailure(error) });
 
 /** A file written and verified: what a hash cache needs to know it without reading it again. */
 export interface WrittenFile {

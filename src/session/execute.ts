@@ -1,9 +1,9 @@
 // Runs planned actions against DataNodes. Files move a few at once; a folder is created (or an
 // entry removed) only when everything before it has finished, so a file never waits on a folder
 // that is still being made. Content that several targets need whole is read once at the source.
-import { AbortedError } from '../errors.js';
+import { AbortedError, describeFailure } from '../errors.js';
 import { BATCH_FILE_LIMIT, type DataNode, type ExpectedFile, type FileRead, type FileWriteResult } from '../node/data-node.js';
-import type { Action, TransferMethod } from './plan.js';
+import type { Action, TransferMethod, WriteAction } from './plan.js';
 import { tee } from './tee.js';
 
 export interface ActionOutcome {
@@ -57,7 +57,7 @@ function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> 
 // Partial content below this is not worth a signature round trip.
 const RESUME_WORTHWHILE = 1 << 20;
 
-const expectedOf = (action: Extract<Action, { kind: 'write' }>): ExpectedFile => ({
+const expectedOf = (action: WriteAction): ExpectedFile => ({
   digest: action.entry.digest!,
   size: action.entry.size,
   mtimeNs: action.metadata?.mtimeNs ?? action.entry.mtimeNs,
@@ -78,13 +78,8 @@ async function collect(data: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-const errorOf = (error: unknown) => {
-  const { code, message } = error as { code?: string; message?: string };
-  return { code: typeof code === 'string' ? code : 'DELTANODE_ERR_INTERNAL', message: message ?? String(error) };
-};
-
 // Whether one action reads a path of a node that another of them writes.
-function readsWhatItWrites(actions: ReadonlyArray<Extract<Action, { kind: 'write' }>>): boolean {
+function readsWhatItWrites(actions: ReadonlyArray<WriteAction>): boolean {
   if (actions.length < 2) return false;
   const written = new Set(actions.map((action) => `${action.target}\0${action.path}`));
   return actions.some((action) => (action.from !== action.target && written.has(`${action.from}\0${action.sourcePath ?? action.path}`))
@@ -95,7 +90,7 @@ export class Executor {
   readonly #nodes: readonly DataNode[];
   readonly #options: ExecuteOptions;
   readonly #running = new Set<Promise<void>>();
-  #small: Array<Extract<Action, { kind: 'write' }>> = [];
+  #small: Array<WriteAction> = [];
   #smallBytes = 0;
   #bytesRunning = 0;
   // An error that ends the whole run (cancellation); failures of single actions are outcomes.
@@ -192,12 +187,12 @@ export class Executor {
       this.#report(action, { status: 'done', bytesMoved: 0, size: 0 });
     } catch (error) {
       if (this.#options.signal?.aborted) throw error;
-      this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: errorOf(error) });
+      this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: describeFailure(error) });
     }
   }
 
   // Writes of one path to one or more targets; whole-content ones share a single read.
-  async #writes(actions: ReadonlyArray<Extract<Action, { kind: 'write' }>>): Promise<void> {
+  async #writes(actions: ReadonlyArray<WriteAction>): Promise<void> {
     const resumable = await Promise.all(actions.map((action) => this.#partialOf(action)));
     const whole = actions.filter((action, i) => action.method === 'whole' && resumable[i] === 0);
     const tasks: Array<Promise<void>> = [];
@@ -213,14 +208,14 @@ export class Executor {
     await Promise.all(tasks);
   }
 
-  #readCounted(action: Extract<Action, { kind: 'write' }>): AsyncGenerator<Buffer> {
+  #readCounted(action: WriteAction): AsyncGenerator<Buffer> {
     return counted(this.#nodes[action.from]!.read(action.sourcePath ?? action.path, this.#signalOption()), (n) => {
       this.totals.bytesRead += n;
     });
   }
 
   // A batch of small whole files: read once per source (for every target), written per target.
-  async #smallWrites(actions: ReadonlyArray<Extract<Action, { kind: 'write' }>>): Promise<void> {
+  async #smallWrites(actions: ReadonlyArray<WriteAction>): Promise<void> {
     const options = { trash: this.#options.trash !== false, ...this.#signalOption() };
     await Promise.all([...groupBy(actions, (action) => action.from)].map(async ([from, fromHere]) => {
       const paths = [...new Set(fromHere.map((action) => action.path))];
@@ -229,13 +224,13 @@ export class Executor {
         reads = await this.#nodes[from]!.readFiles(paths, this.#signalOption());
       } catch (error) {
         if (this.#options.signal?.aborted) throw error;
-        for (const action of fromHere) this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: errorOf(error) });
+        for (const action of fromHere) this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: describeFailure(error) });
         return;
       }
       const readOf = new Map(paths.map((p, i) => [p, reads[i]!]));
       for (const read of reads) if (read.ok) this.totals.bytesRead += read.content.length;
       await Promise.all([...groupBy(fromHere, (action) => action.target)].map(async ([target, toHere]) => {
-        const ready: Array<{ action: Extract<Action, { kind: 'write' }>; content: Buffer }> = [];
+        const ready: Array<{ action: WriteAction; content: Buffer }> = [];
         for (const action of toHere) {
           const read = readOf.get(action.path)!;
           if (read.ok) ready.push({ action, content: read.content });
@@ -247,7 +242,7 @@ export class Executor {
           written = await this.#nodes[target]!.writeFiles(ready.map(({ action, content }) => ({ path: action.path, content, expect: expectedOf(action) })), options);
         } catch (error) {
           if (this.#options.signal?.aborted) throw error;
-          for (const { action } of ready) this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: errorOf(error) });
+          for (const { action } of ready) this.#report(action, { status: 'failed', bytesMoved: 0, size: 0, error: describeFailure(error) });
           return;
         }
         written.forEach((result, i) => {
@@ -260,7 +255,7 @@ export class Executor {
   }
 
   // Bytes an interrupted write of this content left on the target, when enough to resume from.
-  async #partialOf(action: Extract<Action, { kind: 'write' }>): Promise<number> {
+  async #partialOf(action: WriteAction): Promise<number> {
     if (action.method === 'local' || action.entry.size < RESUME_WORTHWHILE) return 0;
     const held = await this.#nodes[action.target]!.partial(action.path, action.entry.digest!).catch(() => 0);
     return held >= RESUME_WORTHWHILE ? held : 0;
@@ -270,7 +265,7 @@ export class Executor {
     return this.#options.signal ? { signal: this.#options.signal } : {};
   }
 
-  async #writeOne(action: Extract<Action, { kind: 'write' }>, content?: AsyncIterable<Buffer>, resumeFrom = 0): Promise<void> {
+  async #writeOne(action: WriteAction, content?: AsyncIterable<Buffer>, resumeFrom = 0): Promise<void> {
     const target = this.#nodes[action.target]!;
     const source = this.#nodes[action.from]!;
     const options = { trash: this.#options.trash !== false, ...this.#signalOption() };
@@ -300,7 +295,7 @@ export class Executor {
         ...(resumeFrom > 0 ? { method: 'delta' as const, resumedFrom: resumeFrom } : {}) });
     } catch (error) {
       if (this.#options.signal?.aborted) throw error;
-      this.#report(action, { status: 'failed', bytesMoved: moved, size: 0, error: errorOf(error) });
+      this.#report(action, { status: 'failed', bytesMoved: moved, size: 0, error: describeFailure(error) });
     }
   }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StateCorruptError } from '../errors.js';
 import type { EntryType, InventoryEntry } from '../node/entries.js';
+import { WriteQueue } from './write-queue.js';
 
 /** What a pair agreed a path held. */
 export interface AgreedEntry {
@@ -20,7 +21,6 @@ export interface AgreedEntry {
 
 const TYPES: readonly EntryType[] = ['file', 'folder', 'symlink'];
 const SCHEMA = 1;
-const BATCH = 2000;
 
 interface Row {
   type: number;
@@ -42,13 +42,14 @@ export class PairState {
   readonly #get: Database.Statement<[string], Row>;
   readonly #put: Database.Statement<[string, number, Buffer | null, string | null]>;
   readonly #carry: Database.Statement<[string]>;
-  #pending: Array<() => void> = [];
+  readonly #queue: WriteQueue;
 
   private constructor(db: Database.Database) {
     this.#db = db;
     this.#get = db.prepare<[string], Row>('SELECT type, digest, link FROM agreed WHERE path = ?');
     this.#put = db.prepare('INSERT OR REPLACE INTO next VALUES (?, ?, ?, ?)');
     this.#carry = db.prepare('INSERT OR REPLACE INTO next SELECT * FROM agreed WHERE path = ?');
+    this.#queue = new WriteQueue(db);
   }
 
   /** The state of the pair of nodes with these identities (in either order). */
@@ -91,36 +92,23 @@ export class PairState {
   agree(entry: InventoryEntry): void {
     const digest = entry.type === 'file' ? entry.digest ?? null : null;
     const link = entry.type === 'symlink' ? entry.linkTarget ?? '' : null;
-    this.#queue(() => this.#put.run(entry.path, TYPES.indexOf(entry.type), digest, link));
+    this.#queue.push(() => this.#put.run(entry.path, TYPES.indexOf(entry.type), digest, link));
   }
 
   /** Keeps, for the next state, what the pair last agreed on this path (it is not settled yet). */
   carry(inventoryPath: string): void {
-    this.#queue(() => this.#carry.run(inventoryPath));
-  }
-
-  #queue(step: () => void): void {
-    this.#pending.push(step);
-    if (this.#pending.length >= BATCH) this.#flush();
-  }
-
-  #flush(): void {
-    const work = this.#pending;
-    this.#pending = [];
-    this.#db.transaction(() => {
-      for (const step of work) step();
-    })();
+    this.#queue.push(() => this.#carry.run(inventoryPath));
   }
 
   /** Drops what was recorded for the next state (a new attempt starts). */
   restart(): void {
-    this.#pending = [];
+    this.#queue.clear();
     this.#db.exec('DELETE FROM next');
   }
 
   /** The next state becomes the agreed one, in one transaction. */
   commit(): void {
-    this.#flush();
+    this.#queue.flush();
     this.#db.transaction(() => {
       this.#db.exec('DELETE FROM agreed; INSERT INTO agreed SELECT * FROM next; DELETE FROM next;');
     })();

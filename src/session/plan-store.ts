@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import type { ComparisonRow } from '../node/compare.js';
 import type { InventoryEntry } from '../node/entries.js';
+import { WriteQueue } from './write-queue.js';
 
 interface StoredEntry extends Omit<InventoryEntry, 'mtimeNs' | 'inode' | 'device' | 'digest'> {
   mtimeNs: string;
@@ -28,14 +29,12 @@ const fromStored = (stored: StoredEntry): InventoryEntry => {
   return entry;
 };
 
-const BATCH = 2000;
-
 export class PlanStore {
   readonly #db: Database.Database;
   readonly #insertRow: Database.Statement<[string]>;
   readonly #insertLocal: Database.Statement<[number, Buffer, string]>;
   readonly #findLocal: Database.Statement<[number, Buffer], string>;
-  #pending: Array<() => void> = [];
+  readonly #queue: WriteQueue;
   rows = 0;
 
   constructor() {
@@ -45,6 +44,7 @@ export class PlanStore {
     this.#insertRow = this.#db.prepare('INSERT INTO rows (row) VALUES (?)');
     this.#insertLocal = this.#db.prepare('INSERT OR IGNORE INTO local VALUES (?, ?, ?)');
     this.#findLocal = this.#db.prepare<[number, Buffer], string>('SELECT path FROM local WHERE target = ? AND digest = ?').pluck();
+    this.#queue = new WriteQueue(this.#db);
   }
 
   /** Keeps a row that is not identical (or whose metadata differs). */
@@ -52,35 +52,25 @@ export class PlanStore {
     if (row.status === 'identical' && !row.metadataDiffers) return;
     const stored = JSON.stringify({ path: row.path, status: row.status, groups: row.groups, metadataDiffers: row.metadataDiffers,
       entries: row.entries.map((entry) => (entry ? toStored(entry) : null)) });
-    this.#pending.push(() => this.#insertRow.run(stored));
+    this.#queue.push(() => this.#insertRow.run(stored));
     this.rows++;
-    if (this.#pending.length >= BATCH) this.#flush();
   }
 
   /** Notes that `node` holds `entry`'s content at its path until the plan's last step (a local-copy source). */
   addLocal(node: number, entry: InventoryEntry): void {
     if (entry.type !== 'file' || !entry.digest || entry.error || entry.changedDuringScan) return;
     const digest = entry.digest;
-    this.#pending.push(() => this.#insertLocal.run(node, digest, entry.path));
-    if (this.#pending.length >= BATCH) this.#flush();
-  }
-
-  #flush(): void {
-    const work = this.#pending;
-    this.#pending = [];
-    this.#db.transaction(() => {
-      for (const step of work) step();
-    })();
+    this.#queue.push(() => this.#insertLocal.run(node, digest, entry.path));
   }
 
   findLocal(target: number, digest: Buffer): string | undefined {
-    this.#flush();
+    this.#queue.flush();
     return this.#findLocal.get(target, digest);
   }
 
   /** The kept rows, in the order they were added (path order). */
   *stored(): Generator<ComparisonRow> {
-    this.#flush();
+    this.#queue.flush();
     // Read in pages so lookups (findLocal) can run between them on the same connection.
     let after = 0;
     const page = this.#db.prepare<[number], { seq: number; row: string }>('SELECT seq, row FROM rows WHERE seq > ? ORDER BY seq LIMIT 1000');

@@ -35,6 +35,8 @@ export type Action =
   /** `afterWrites`: a deletion, run once every write has run (its content may serve a local copy). */
   | (ActionBase & { kind: 'remove'; afterWrites?: true });
 
+export type WriteAction = Extract<Action, { kind: 'write' }>;
+
 export interface MirrorOptions {
   /** Index of the node that is the source of truth. */
   from: number;
