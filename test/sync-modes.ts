@@ -92,6 +92,17 @@ function suite(label: string, makeNode: NodeFactory): void {
     t.equal(third.planned.actions, 0);
     t.equal(third.conflictCount, 0);
 
+    // Then a mode changed on B alone (its mtime stays): only B changed, so A takes it.
+    await fs.chmod(path.join(b, 'edit'), 0o600);
+    await setTime(path.join(a, 'edit'), new Date('2027-01-01T00:00:00Z'));
+    await setTime(path.join(b, 'edit'), new Date('2027-01-01T00:00:00Z'));
+    await session.sync(options);  // both sides changed (mtimes, mode): the tie goes to the first node
+    await fs.chmod(path.join(b, 'edit'), 0o640);
+    const modes = await session.sync(options);
+    t.same(modes.conflictCount, 0);
+    for (const root of roots) t.equal((await fs.stat(path.join(root, 'edit'))).mode & 0o777, 0o640, 'the mode changed on B reaches A');
+    t.equal((await session.sync(options)).planned.actions, 0);
+
     // Another pair (B with a fresh node) has its own state: its first sync knows nothing yet.
     t.same((await fs.readdir(path.join(dir, 'session-state', 'pairs'))).length, 1);
     t.throws(() => new Session([...nodes, nodes[0]!]), { code: 'DELTANODE_ERR_INVALID_ARGUMENT' }, 'names must differ');

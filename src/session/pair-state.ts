@@ -17,6 +17,9 @@ export interface AgreedEntry {
   digest?: Buffer;
   /** Links: the target text. */
   linkTarget?: string;
+  /** Permission bits and mtime both held: which side changed its metadata since. */
+  mode: number;
+  mtimeNs: bigint;
 }
 
 const TYPES: readonly EntryType[] = ['file', 'folder', 'symlink'];
@@ -26,6 +29,8 @@ interface Row {
   type: number;
   digest: Buffer | null;
   link: string | null;
+  mode: number;
+  mtime: string;
 }
 
 /** Whether an entry still holds what the pair agreed on (type and content; metadata aside). */
@@ -40,14 +45,14 @@ export function stillAgreed(entry: InventoryEntry | null, agreed: AgreedEntry | 
 export class PairState {
   readonly #db: Database.Database;
   readonly #get: Database.Statement<[string], Row>;
-  readonly #put: Database.Statement<[string, number, Buffer | null, string | null]>;
+  readonly #put: Database.Statement<[string, number, Buffer | null, string | null, number, string]>;
   readonly #carry: Database.Statement<[string]>;
   readonly #queue: WriteQueue;
 
   private constructor(db: Database.Database) {
     this.#db = db;
-    this.#get = db.prepare<[string], Row>('SELECT type, digest, link FROM agreed WHERE path = ?');
-    this.#put = db.prepare('INSERT OR REPLACE INTO next VALUES (?, ?, ?, ?)');
+    this.#get = db.prepare<[string], Row>('SELECT type, digest, link, mode, mtime FROM agreed WHERE path = ?');
+    this.#put = db.prepare('INSERT OR REPLACE INTO next VALUES (?, ?, ?, ?, ?, ?)');
     this.#carry = db.prepare('INSERT OR REPLACE INTO next SELECT * FROM agreed WHERE path = ?');
     this.#queue = new WriteQueue(db);
   }
@@ -63,9 +68,10 @@ export class PairState {
       db.pragma('journal_mode = WAL');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version !== 0 && version !== SCHEMA) throw new StateCorruptError(`${file}: unknown schema ${version}; it was written by another deltanode version`);
-      db.exec(`CREATE TABLE IF NOT EXISTS agreed (path TEXT PRIMARY KEY, type INTEGER NOT NULL, digest BLOB, link TEXT) WITHOUT ROWID;
+      const columns = '(path TEXT PRIMARY KEY, type INTEGER NOT NULL, digest BLOB, link TEXT, mode INTEGER NOT NULL, mtime TEXT NOT NULL) WITHOUT ROWID';
+      db.exec(`CREATE TABLE IF NOT EXISTS agreed ${columns};
         DROP TABLE IF EXISTS next;
-        CREATE TABLE next (path TEXT PRIMARY KEY, type INTEGER NOT NULL, digest BLOB, link TEXT) WITHOUT ROWID;
+        CREATE TABLE next ${columns};
         PRAGMA user_version = ${SCHEMA};`);
     } catch (error) {
       if (error instanceof StateCorruptError) throw error;
@@ -85,14 +91,15 @@ export class PairState {
     if (!row) return undefined;
     const type = TYPES[row.type];
     if (!type) throw new StateCorruptError(`the two-way state holds an unknown type ${row.type} for ${inventoryPath}`);
-    return { type, ...(row.digest ? { digest: row.digest } : {}), ...(row.link !== null ? { linkTarget: row.link } : {}) };
+    return { type, mode: row.mode, mtimeNs: BigInt(row.mtime), ...(row.digest ? { digest: row.digest } : {}),
+      ...(row.link !== null ? { linkTarget: row.link } : {}) };
   }
 
   /** Records, for the next state, that both nodes now hold this entry at its path. */
   agree(entry: InventoryEntry): void {
     const digest = entry.type === 'file' ? entry.digest ?? null : null;
     const link = entry.type === 'symlink' ? entry.linkTarget ?? '' : null;
-    this.#queue.push(() => this.#put.run(entry.path, TYPES.indexOf(entry.type), digest, link));
+    this.#queue.push(() => this.#put.run(entry.path, TYPES.indexOf(entry.type), digest, link, entry.mode, entry.mtimeNs.toString()));
   }
 
   /** Keeps, for the next state, what the pair last agreed on this path (it is not settled yet). */

@@ -96,7 +96,8 @@ export class TwoWayPlanner implements RowPlanner {
   }
 
   #decide(row: ComparisonRow): TwoWayDecision {
-    return decideTwoWay(row, row.status === 'identical' ? undefined : this.#state.agreed(row.path), this.#context.names);
+    const settled = row.status === 'identical' && !row.metadataDiffers;
+    return decideTwoWay(row, settled ? undefined : this.#state.agreed(row.path), this.#context.names);
   }
 
   observe(row: ComparisonRow): void {

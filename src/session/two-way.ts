@@ -42,6 +42,9 @@ export function decideTwoWay(row: ComparisonRow, agreed: AgreedEntry | undefined
   const b = row.entries[1] ?? null;
   if (a && b && sameContent(a, b)) {
     if (!differsInMetadata(a, b)) return { kind: 'none' };
+    // The side whose metadata is still what the pair agreed on takes the other's; else the newer wins.
+    const kept = (entry: InventoryEntry) => agreed !== undefined && stillAgreed(entry, agreed) && !differsInMetadata(entry, { ...entry, ...agreed });
+    if (kept(a) !== kept(b)) return { kind: 'metadata', from: kept(a) ? 1 : 0 };
     return { kind: 'metadata', from: a.mtimeNs >= b.mtimeNs ? 0 : 1 };
   }
   const changed = [!stillAgreed(a, agreed), !stillAgreed(b, agreed)] as const;
