@@ -52,7 +52,7 @@ export class Trash {
 
   /**
    * The folder of this run's trash that keeps replaced entries of `place`'s folder, created;
-   * `dispose` removes what was created if nothing was kept there after all.
+   * `dispose` removes it again if this call made it and nothing was kept there after all.
    */
   async folderFor(place: ResolvedPath): Promise<{ folder: string; dispose: () => Promise<void> }> {
     const trash = this.folderOf(place.root);
@@ -72,12 +72,10 @@ export class Trash {
         folder = path.join(trash, `${this.#run}.${n}`, ...parts);
       }
     }
+    // Only the folder itself, if this call made it and it stayed empty: its parents may be
+    // another batch's, made or about to be used at the same time (they go with the run's pruning).
     const dispose = async () => {
-      if (created === undefined) return;
-      // Empty folders only, from the deepest up to the first one this call made.
-      for (let at = folder; at.length >= created.length; at = path.dirname(at)) {
-        if (await fs.rmdir(at).then(() => false, () => true)) return;
-      }
+      if (created !== undefined && parts.length > 0) await fs.rmdir(folder).catch(() => undefined);
     };
     return { folder, dispose };
   }
