@@ -52,12 +52,12 @@ printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned lon
 
 # --- build -----------------------------------------------------------------------------------
 # The engine sources are CMakeLists.txt's ENGINE_SOURCES less the file I/O layer (file_io,
-# file_jobs, hash_file, scan_folder), which the targets do not use; the fixed list below is the fallback if
+# file_jobs, file_batch, hash_file, scan_folder), which the targets do not use; the fixed list below is the fallback if
 # that block cannot be read.
 engine_sources() {
   local listed
   listed=$(sed -n '/^set(ENGINE_SOURCES/,/)/p' CMakeLists.txt 2>/dev/null | tr ' ()' '\n\n\n' |
-    grep -E '^native/[a-z0-9_]+\.cc$' | grep -vE '^native/(file_io|file_jobs|hash_file|scan_folder)\.cc$' || true)
+    grep -E '^native/[a-z0-9_]+\.cc$' | grep -vE '^native/(file_io|file_jobs|file_batch|hash_file|scan_folder)\.cc$' || true)
   if [[ -z $listed ]]; then
     listed=$(printf 'native/%s.cc\n' errors format params hash_md4 hash_blake2b hash_xxh3 hash_blake3 \
       strong_sum signature signature_index delta_encoder delta patch)
