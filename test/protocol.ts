@@ -174,3 +174,30 @@ t.test('members of incompatible versions get a clear error at join', async (t) =
   await server.done;
   await local.close();
 });
+
+t.test('a peer\'s batch calls are checked before the node acts', async (t) => {
+  const [a, b] = createMemoryLinkPair();
+  const { serveNode } = await import('../src/remote/node-server.js');
+  const { LocalDataNode } = await import('../src/node/local-node.js');
+  const dir = t.testdir({ data: { f: 'x' }, state: {} });
+  const root = `${dir}/data`;
+  const local = new LocalDataNode({ name: 'n', sources: [{ alias: 'data', path: root }], stateFolder: `${dir}/state` });
+  const server = serveNode(local, b);
+  const client = new RpcPeer(a);
+  const refused = { code: 'DELTANODE_ERR_REMOTE', remoteCode: 'DELTANODE_ERR_PROTOCOL' };
+  const expect = [Buffer.alloc(32), 1, 0n, 0o644];
+  await t.rejects(client.call('readFiles', { paths: 'data/f' }), refused, 'paths must be a list');
+  await t.rejects(client.call('readFiles', { paths: Array.from({ length: 5000 }, () => 'data/f') }), refused, 'at most 4096');
+  await t.rejects(client.call('readFiles', { paths: [7] }), refused, 'paths are text');
+  await t.rejects(client.call('writeFiles', { files: [['data/g', Buffer.from('g')]] }), refused, 'a file is [path, content, expect]');
+  await t.rejects(client.call('writeFiles', { files: [['data/g', 'not bytes', expect]] }), refused, 'content is binary');
+  await t.rejects(client.call('writeFiles', { files: [['data/g', Buffer.alloc((1 << 20) + 1), expect]] }), refused, 'at most 1 MiB a file');
+  await t.rejects(client.call('writeFiles', { files: [['data/g', Buffer.from('g'), [Buffer.alloc(3), 1, 0n, 0o644]]] }), refused, 'a 32-byte digest');
+  const { result } = await client.call('writeFiles', { files: [['data/../g', Buffer.from('g'), expect], ['data/h', Buffer.from('h'), expect]] });
+  t.same((result as unknown[][]).map((item) => item[1]), ['DELTANODE_ERR_UNSAFE_PATH', 'DELTANODE_ERR_DIGEST_MISMATCH'], 'each file fails alone');
+  const { readdirSync } = await import('node:fs');
+  t.same(readdirSync(root).filter((name) => name !== '.deltanode'), ['f'], 'nothing was written');
+  await client.close();
+  await server.done;
+  await local.close();
+});
