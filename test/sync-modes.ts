@@ -225,6 +225,11 @@ function suite(label: string, makeNode: NodeFactory): void {
     t.equal((await fs.stat(path.join(roots[1]!, 'new'))).mode & 0o777, 0o640);
     t.ok(written[1]!.ok && written[1]!.outcome.replaced, 'the replaced version went to the trash');
     t.same((await fs.readdir(roots[1]!)).sort(), ['.deltanode', 'new', 'old'], 'no liar, no temporary file');
+    const sized = await nodes[1]!.writeFiles([
+      { path: 'data/sized', content: Buffer.from('abc'), expect: { ...expect('abc'), size: 4 } },
+      { path: 'data/fine', content: Buffer.from('fine'), expect: expect('fine') },
+    ]);
+    t.same(sized.map((result) => (result.ok ? 'ok' : result.code)), ['DELTANODE_ERR_DIGEST_MISMATCH', 'ok'], 'a false size fails that file alone');
     const refused = await nodes[2]!.writeFiles([{ path: 'data/a', content: Buffer.from('aaa'), expect: expect('aaa') }]);
     t.equal(!refused[0]!.ok && refused[0]!.code, 'DELTANODE_ERR_READ_ONLY');
     t.same(await fs.readdir(roots[2]!), [], 'nothing written to the read-only node');

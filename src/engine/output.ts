@@ -25,7 +25,7 @@ export const TEMPORARY_SUFFIX = '.deltanode-tmp';
 const NAME_MAX = 255;
 
 /** `name` cut to at most `bytes` UTF-8 bytes, at a character boundary. */
-export function fitName(name: string, bytes: number): string {
+function fitName(name: string, bytes: number): string {
   if (Buffer.byteLength(name) <= bytes) return name;
   let out = '';
   let length = 0;

@@ -17,6 +17,7 @@ import { BATCH_FILE_LIMIT, type EntryMetadata, type ExpectedFile, type FileFailu
   type RemoveOptions, type SignatureOptions, WriteOptions, WriteOutcome, WriteSource } from './data-node.js';
 import type { ResolvedPath, SourcePaths } from './source-paths.js';
 import { FolderSyncs } from './folder-syncs.js';
+import { groupBy } from './group-by.js';
 import { partialNamesFor } from './temporary-files.js';
 import { Trash } from './trash.js';
 
@@ -170,15 +171,10 @@ async function syncFile(file: string): Promise<void> {
 
 // Indexes of `items` by the folder their path is in, in order.
 function byFolder<T>(items: readonly T[], pathOf: (item: T) => string): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  items.forEach((item, i) => {
-    const itemPath = pathOf(item);
-    const folder = itemPath.slice(0, Math.max(0, itemPath.lastIndexOf('/')));
-    const group = groups.get(folder);
-    if (group) group.push(i);
-    else groups.set(folder, [i]);
+  return groupBy(items.keys(), (i) => {
+    const itemPath = pathOf(items[i]!);
+    return itemPath.slice(0, Math.max(0, itemPath.lastIndexOf('/')));
   });
-  return groups;
 }
 
 const failureOf = (error: unknown): FileFailure => ({ ok: false, ...describeFailure(error) });
@@ -258,17 +254,23 @@ export class LocalWrites {
       let trash: { folder: string; dispose: () => Promise<void> } | null = null;
       try {
         const places = await this.#paths.resolveSiblings(group.map((file) => file.path), 'write');
-        for (const file of group) {
-          if (file.content.length !== file.expect.size) throw new DigestMismatchError(`${file.path}: ${file.content.length} bytes arrived, ${file.expect.size} expected`);
-        }
+        // A promised size that is not what arrived fails that file alone (its digest may still match).
+        const ready = group.flatMap((file, j) => {
+          if (file.content.length === file.expect.size) return [j];
+          results[indexes[j]!] = { ok: false, code: 'DELTANODE_ERR_DIGEST_MISMATCH', message: `${file.path}: ${file.content.length} bytes arrived, ${file.expect.size} expected` };
+          return [];
+        });
+        if (ready.length === 0) return;
         if (options.trash !== false) trash = await this.#trash.folderFor(places[0]!);
-        const written = await writeFileBatch(path.dirname(places[0]!.diskPath), group.map((file, j) => {
+        const written = await writeFileBatch(path.dirname(places[0]!.diskPath), ready.map((j) => {
+          const file = group[j]!;
           const name = path.basename(places[j]!.diskPath);
           return { name, content: file.content, mode: file.expect.mode, mtimeNs: file.expect.mtimeNs, digest: file.expect.digest,
             ...(trash ? { trashName: name } : {}) };
         }), { ...(trash ? { trashFolder: trash.folder } : {}), ...(options.signal ? { signal: options.signal } : {}) });
         let kept = false;
-        written.forEach((result, j) => {
+        written.forEach((result, k) => {
+          const j = ready[k]!;
           const file = group[j]!;
           if (!result.ok) {
             results[indexes[j]!] = { ok: false, code: result.code, message: `${file.path}: ${result.message}` };

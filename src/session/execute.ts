@@ -2,6 +2,7 @@
 // entry removed) only when everything before it has finished, so a file never waits on a folder
 // that is still being made. Content that several targets need whole is read once at the source.
 import { AbortedError, describeFailure } from '../errors.js';
+import { groupBy } from '../node/group-by.js';
 import { BATCH_FILE_LIMIT, type DataNode, type ExpectedFile, type FileRead, type FileWriteResult } from '../node/data-node.js';
 import type { Action, TransferMethod, WriteAction } from './plan.js';
 import { tee } from './tee.js';
@@ -42,17 +43,6 @@ export interface ExecutionTotals {
 // A batch of small files goes once it holds this many files or bytes.
 const SMALL_BATCH_FILES = 256;
 const SMALL_BATCH_BYTES = 8 << 20;
-
-function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
-}
 
 // Partial content below this is not worth a signature round trip.
 const RESUME_WORTHWHILE = 1 << 20;
@@ -274,20 +264,16 @@ export class Executor {
       moved += n;
     };
     try {
-      if (resumeFrom > 0) {
-        // What arrived before the interruption is the basis: only the rest crosses (as literal data).
-        const signing = { ...this.#signalOption(), partialOf: action.entry.digest! };
+      if (resumeFrom > 0 || action.method === 'delta') {
+        // A resume is a delta whose basis is what arrived before the interruption: only the rest crosses.
+        const resuming = resumeFrom > 0;
+        const signing = { ...this.#signalOption(), ...(resuming ? { partialOf: action.entry.digest! } : {}) };
         const signature = await collect(counted(target.signature(action.path, signing), add));
         const delta = counted(source.delta(action.sourcePath ?? action.path, signature, this.#signalOption()), add);
-        await target.write(action.path, { kind: 'delta', data: delta, basis: 'partial' }, expectedOf(action), options);
+        await target.write(action.path, { kind: 'delta', data: delta, ...(resuming ? { basis: 'partial' as const } : {}) }, expectedOf(action), options);
         this.totals.bytesRead += action.entry.size;
       } else if (action.method === 'local') {
         await target.write(action.path, { kind: 'local', from: action.localFrom! }, expectedOf(action), options);
-      } else if (action.method === 'delta') {
-        const signature = await collect(counted(target.signature(action.path, this.#signalOption()), add));
-        const delta = counted(source.delta(action.sourcePath ?? action.path, signature, this.#signalOption()), add);
-        await target.write(action.path, { kind: 'delta', data: delta }, expectedOf(action), options);
-        this.totals.bytesRead += action.entry.size;
       } else {
         await target.write(action.path, { kind: 'content', data: counted(content ?? this.#readCounted(action), add) }, expectedOf(action), options);
       }

@@ -81,11 +81,6 @@ export class PairState {
     return new PairState(db);
   }
 
-  /** Whether the pair has synced before (with no state, every difference is a conflict). */
-  get known(): boolean {
-    return this.#db.prepare('SELECT 1 FROM agreed LIMIT 1').get() !== undefined;
-  }
-
   agreed(inventoryPath: string): AgreedEntry | undefined {
     const row = this.#get.get(inventoryPath);
     if (!row) return undefined;

@@ -26,7 +26,7 @@ function readOf(action: Action): { node: number; path: string } | null {
   return { node: action.from, path: action.sourcePath ?? action.path };
 }
 
-const changes = (action: Action) => `${action.kind === 'remove' ? 'remove' : action.kind} ${action.path}`;
+const changes = (action: Action) => `${action.kind} ${action.path}`;
 
 export class PlanChecker {
   readonly #nodes: readonly DataNode[];

@@ -18,24 +18,35 @@ export interface RowPlanner {
   unsettled(row: ComparisonRow): boolean;
 }
 
+// Folders around the current row, the innermost last. Rows come in path order (a folder's
+// subtree right after it), so leaving a subtree pops its folder for good.
+class EnclosingFolders {
+  readonly folders: string[] = [];
+
+  /** Keeps only the folders that hold `path`; whether any is left. */
+  around(path: string): boolean {
+    const folders = this.folders;
+    while (folders.length > 0 && !path.startsWith(`${folders[folders.length - 1]!}/`)) folders.pop();
+    return folders.length > 0;
+  }
+}
+
 // Folders that a node loses before the writes (a file or link takes their place): nothing inside
-// them can serve a local copy. Rows come in path order, so a stack per node suffices.
+// them can serve a local copy.
 class ReplacedFolders {
-  readonly #stacks: string[][];
+  readonly #stacks: EnclosingFolders[];
 
   constructor(nodes: number) {
-    this.#stacks = Array.from({ length: nodes }, () => []);
+    this.#stacks = Array.from({ length: nodes }, () => new EnclosingFolders());
   }
 
-  /** Whether `path` is inside a folder `node` loses early; call for every row, in order. */
+  /** Whether `path` is inside a folder `node` loses early. */
   inside(node: number, path: string): boolean {
-    const stack = this.#stacks[node]!;
-    while (stack.length > 0 && !path.startsWith(`${stack[stack.length - 1]!}/`)) stack.pop();
-    return stack.length > 0;
+    return this.#stacks[node]!.around(path);
   }
 
   add(node: number, path: string): void {
-    this.#stacks[node]!.push(path);
+    this.#stacks[node]!.folders.push(path);
   }
 }
 
@@ -53,8 +64,9 @@ export class MirrorPlanner implements RowPlanner {
 
   observe(row: ComparisonRow): void {
     const source = row.entries[this.#options.from];
+    if (row.status === 'identical') return;
     row.entries.forEach((entry, node) => {
-      if (!entry || this.#replaced.inside(node, row.path) || row.status === 'identical') return;
+      if (!entry || this.#replaced.inside(node, row.path)) return;
       if (!source) this.#store.addLocal(node, entry);
       else if (entry.type === 'folder' && source.type !== 'folder') this.#replaced.add(node, row.path);
     });
@@ -77,8 +89,8 @@ export class TwoWayPlanner implements RowPlanner {
   readonly #context: TwoWayContext;
   readonly #vetoed = new Set<string>();
   readonly #replaced = new ReplacedFolders(2);
-  // Folders being removed from a node, the innermost last: a change inside one vetoes them all.
-  readonly #removing: string[] = [];
+  // Folders being removed from a node: a change inside one vetoes them all.
+  readonly #removing = new EnclosingFolders();
   #recording = true;
   /** The first thousand conflicts of the plan, and how many there are. */
   readonly conflicts: Conflict[] = [];
@@ -101,8 +113,8 @@ export class TwoWayPlanner implements RowPlanner {
   }
 
   observe(row: ComparisonRow): void {
-    const removing = this.#removing;
-    while (removing.length > 0 && !row.path.startsWith(`${removing[removing.length - 1]!}/`)) removing.pop();
+    const removing = this.#removing.folders;
+    this.#removing.around(row.path);
     const decision = this.#decide(row);
     const loser = removedFrom(decision, row);
     if (loser !== null) {
