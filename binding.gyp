@@ -32,6 +32,7 @@
         "native/binding/hashes.cc",
         "native/binding/scan_folder.cc",
         "native/binding/file_batch.cc",
+        "native/binding/aead.cc",
         "native/binding/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -19,6 +19,11 @@ export type DeltanodeErrorCode =
   | 'DELTANODE_ERR_TRANSPORT'
   | 'DELTANODE_ERR_LINK_CLOSED'
   | 'DELTANODE_ERR_PROTOCOL'
+  | 'DELTANODE_ERR_VERSION'
+  | 'DELTANODE_ERR_TIMEOUT'
+  | 'DELTANODE_ERR_HANDSHAKE'
+  | 'DELTANODE_ERR_IDENTITY'
+  | 'DELTANODE_ERR_INTEGRITY'
   | 'DELTANODE_ERR_REMOTE'
   | 'DELTANODE_ERR_PLAN_CONFLICT'
   | 'DELTANODE_ERR_INTERNAL';
@@ -159,6 +164,46 @@ export class ProtocolError extends DeltanodeError {
   }
 }
 
+/** The peer speaks a protocol version this one does not: update the older deltanode. */
+export class VersionError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_VERSION';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_VERSION', message, options);
+  }
+}
+
+/** A connect, handshake or idle link took longer than its limit. */
+export class TimeoutError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_TIMEOUT';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_TIMEOUT', message, options);
+  }
+}
+
+/** The handshake failed: a wrong secret or password, a tampered handshake, or a refusal by the peer. */
+export class HandshakeError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_HANDSHAKE';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_HANDSHAKE', message, options);
+  }
+}
+
+/** A member's identity is not trusted: unpinned and not accepted, or a different key for a pinned name. */
+export class IdentityError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_IDENTITY';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_IDENTITY', message, options);
+  }
+}
+
+/** An encrypted frame failed authentication (tampered, replayed, reordered) or the stream was cut short. */
+export class IntegrityError extends DeltanodeError {
+  declare readonly code: 'DELTANODE_ERR_INTEGRITY';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DELTANODE_ERR_INTEGRITY', message, options);
+  }
+}
+
 /** A remote node failed a request with an error whose code is not one of ours (its code and message are kept). */
 export class RemoteError extends DeltanodeError {
   declare readonly code: 'DELTANODE_ERR_REMOTE';
@@ -212,6 +257,11 @@ export function errorForCode(code: unknown, message: string, options?: ErrorOpti
     case 'DELTANODE_ERR_LINK_CLOSED': return new LinkClosedError(message, options);
     case 'DELTANODE_ERR_PROTOCOL': return new ProtocolError(message, options);
     case 'DELTANODE_ERR_PLAN_CONFLICT': return new PlanConflictError(message, options);
+    case 'DELTANODE_ERR_VERSION': return new VersionError(message, options);
+    case 'DELTANODE_ERR_TIMEOUT': return new TimeoutError(message, options);
+    case 'DELTANODE_ERR_HANDSHAKE': return new HandshakeError(message, options);
+    case 'DELTANODE_ERR_IDENTITY': return new IdentityError(message, options);
+    case 'DELTANODE_ERR_INTEGRITY': return new IntegrityError(message, options);
     case 'DELTANODE_ERR_OUT_OF_MEMORY': return new InternalError('DELTANODE_ERR_OUT_OF_MEMORY', message, options);
     case 'DELTANODE_ERR_INTERNAL': return new InternalError('DELTANODE_ERR_INTERNAL', message, options);
     default: return null;

@@ -21,6 +21,11 @@ t.test('every error class has its code and name', async (t) => {
     [new api.TransportError('x'), 'DELTANODE_ERR_TRANSPORT'],
     [new api.LinkClosedError('x'), 'DELTANODE_ERR_LINK_CLOSED'],
     [new api.ProtocolError('x'), 'DELTANODE_ERR_PROTOCOL'],
+    [new api.VersionError('x'), 'DELTANODE_ERR_VERSION'],
+    [new api.TimeoutError('x'), 'DELTANODE_ERR_TIMEOUT'],
+    [new api.HandshakeError('x'), 'DELTANODE_ERR_HANDSHAKE'],
+    [new api.IdentityError('x'), 'DELTANODE_ERR_IDENTITY'],
+    [new api.IntegrityError('x'), 'DELTANODE_ERR_INTEGRITY'],
     [new api.RemoteError('EIO', 'x'), 'DELTANODE_ERR_REMOTE'],
     [new api.InternalError('DELTANODE_ERR_INTERNAL', 'x'), 'DELTANODE_ERR_INTERNAL'],
   ];

@@ -4,7 +4,7 @@ import t from 'tap';
 import { encode } from '@msgpack/msgpack';
 import { ProtocolError } from '../src/errors.js';
 import { decodeMessage, encodeMessage, INITIAL_CREDIT, Kind, type Message, PROTOCOL_VERSION } from '../src/protocol/messages.js';
-import { RpcPeer } from '../src/protocol/rpc.js';
+import { MAX_SERVED_CALLS, RpcPeer } from '../src/protocol/rpc.js';
 import { RemoteDataNode } from '../src/remote/remote-node.js';
 import { encodeEntry } from '../src/remote/wire.js';
 import { createMemoryLinkPair } from '../src/transport/memory.js';
@@ -117,6 +117,25 @@ t.test('a peer that sends past its credit loses the link', async (t) => {
   await server.done;
   const frames = a.frames()[Symbol.asyncIterator]();
   await t.rejects(frames.next(), { code: 'DELTANODE_ERR_PROTOCOL' }, 'the link was closed with the reason');
+});
+
+t.test('a flood of calls or tiny messages costs the flooder its link, not our memory', async (t) => {
+  const [a, b] = createMemoryLinkPair({ highWaterMark: 1 << 16 });
+  let started = 0;
+  const server = new RpcPeer(b, { wait: async (_params, { signal }) => {
+    started++;
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    return {};
+  } });
+  // Credit and cancels for streams and calls that are not open are dropped at no cost.
+  for (let i = 0; i < 20_000; i++) await a.send(encodeMessage(i % 2 ? { kind: Kind.Credit, stream: 99, count: 1 } : { kind: Kind.Cancel, id: 7 }));
+  for (let id = 1; id <= MAX_SERVED_CALLS + 1; id++) {
+    await a.send(encodeMessage({ kind: Kind.Request, id, method: 'wait', params: {}, upload: null })).catch(() => undefined);
+  }
+  await server.done;
+  t.equal(started, MAX_SERVED_CALLS, 'calls up to the limit were served; the one past it closed the link');
+  const frames = a.frames()[Symbol.asyncIterator]();
+  await t.rejects(frames.next(), { code: 'DELTANODE_ERR_PROTOCOL', message: /calls open at once/ });
 });
 
 // A fake node server whose inventory says whatever the test wants.

@@ -38,7 +38,8 @@ t.test('entries stream in inventory order with their metadata', async (t) => {
   t.equal(file.mtimeNs, stats.mtimeNs, 'nanosecond mtime');
   t.equal(file.inode, stats.ino);
   t.equal(entries[0]!.type, 'folder');
-  await t.rejects(collect(scanSource('x', path.join(root, 'b.txt'))), { code: 'ENOTDIR' });
+  await t.rejects(collect(scanSource('x', path.join(root, 'b.txt'))), { code: 'DELTANODE_ERR_IO', message: /is not a folder/ });
+  await t.rejects(collect(scanSource('x', path.join(root, 'missing'))), { code: 'DELTANODE_ERR_IO', message: /source x: .* does not exist/ });
 });
 
 t.test('links are recorded, never followed; special files are skipped and reported', async (t) => {

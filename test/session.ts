@@ -8,7 +8,7 @@ import { AbortedError, hash, ReadOnlyError, UnsafePathError } from '../src/index
 import type { ActionOutcome } from '../src/session/execute.js';
 import { Session } from '../src/session/session.js';
 import { flatten } from './fixtures/helpers.js';
-import { localNodes, makeNodes, type NodeFactory, remoteNodes, snapshot, type Tree } from './fixtures/trees.js';
+import { localNodes, makeNodes, type NodeFactory, processNodes, remoteNodes, snapshot, type Tree } from './fixtures/trees.js';
 
 function suite(label: string, makeNode: NodeFactory): void {
   const nodesFor = (t: Test, trees: Tree[], readOnly: boolean[] = []) => makeNodes(t, makeNode, trees, readOnly);
@@ -138,3 +138,4 @@ function suite(label: string, makeNode: NodeFactory): void {
 
 suite('local nodes', localNodes);
 suite('remote nodes over a memory link', remoteNodes);
+suite('nodes in their own processes over encrypted TCP', processNodes);

@@ -51,6 +51,15 @@ t.test('a sync that leaves paths alone exits 1 and says why', async (t) => {
   t.equal(await fs.readFile(path.join(dir, 'b', 'f'), 'utf8'), 'new', 'the rest was synced');
 });
 
+t.test('a sync --json that fails still prints one whole JSON document, with the error', async (t) => {
+  const dir = t.testdir({ b: {}, state: {} });
+  const result = await deltanode(['sync', '--json', '--state', path.join(dir, 'state'), path.join(dir, 'missing'), path.join(dir, 'b')]);
+  t.equal(result.code, 1);
+  const document = JSON.parse(result.stdout.toString()) as { actions: unknown[]; error: { code: string; message: string } };
+  t.same(document.actions, []);
+  t.equal(document.error.code, 'DELTANODE_ERR_IO');
+});
+
 t.test('kill -9 during a sync leaves each file old or new, never a mix; the rerun finishes', async (t) => {
   const dir = t.testdir({ a: {}, b: {}, state: {} });
   const [a, b, state] = ['a', 'b', 'state'].map((name) => path.join(dir, name)) as [string, string, string];

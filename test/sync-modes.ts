@@ -9,7 +9,7 @@ import { hash } from '../src/index.js';
 import type { ActionOutcome } from '../src/session/execute.js';
 import type { RulesJson } from '../src/session/rules.js';
 import { Session, type SyncOptions } from '../src/session/session.js';
-import { localNodes, makeNodes, type NodeFactory, remoteNodes, snapshot, type Tree } from './fixtures/trees.js';
+import { localNodes, makeNodes, type NodeFactory, processNodes, remoteNodes, snapshot, type Tree } from './fixtures/trees.js';
 
 const NOW = new Date('2026-12-02T10:20:30Z');
 
@@ -276,6 +276,7 @@ function suite(label: string, makeNode: NodeFactory): void {
 
 suite('local nodes', localNodes);
 suite('remote nodes over a memory link', remoteNodes);
+suite('nodes in their own processes over encrypted TCP', processNodes);
 
 t.test('local nodes: a sparse file over 4 GiB is copied, stays sparse, and verifies', async (t) => {
   const size = 4.5 * 2 ** 30;

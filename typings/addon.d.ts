@@ -89,6 +89,21 @@ export interface NativeBatchOutcomes {
  */
 export type NativeSyncBarrier = 0 | 1 | 2 | 3 | 4;
 
+/**
+ * One AES-256-GCM key (native/binding/aead.cc): 12-byte nonces, 16-byte tags, synchronous calls.
+ * Lengths are checked natively as well, so a bad one throws DELTANODE_ERR_INVALID_ARGUMENT.
+ */
+export interface NativeAeadKey {
+  /** ciphertext || tag in a new buffer. */
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer;
+  /** ciphertext || tag written at the start of `out` (in place is fine, a partial overlap is not); returns its length. */
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): number;
+  /** The plaintext, or a throw with code DELTANODE_ERR_INTEGRITY when the tag does not verify (or is cut off). */
+  open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer;
+  /** Frees both contexts and the key schedule in them; later seal/open calls throw. */
+  dispose(): void;
+}
+
 export interface NativeAddon {
   /** `control` is an ArrayBuffer of 4 u64 slots: [cancel, bytes done, bytes total, unused]. */
   signatureFile(basis: NativeFileRef, signature: NativeFileRef, params: NativeRequestedParams, fsync: boolean,
@@ -125,4 +140,7 @@ export interface NativeAddon {
 
   hash(algorithm: 'blake3' | 'xxh3-128' | 'blake2b-256' | 'md4', data: Buffer): Buffer;
   hash(algorithm: 'rollsum' | 'rabinkarp', data: Buffer): number;
+
+  /** `key`: 32 bytes, read once (the addon keeps no reference to it). */
+  AeadKey: new (key: Uint8Array) => NativeAeadKey;
 }

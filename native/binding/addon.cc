@@ -5,6 +5,7 @@
 
 namespace deltanode::binding {
 void init_file_batch(Napi::Env env, Napi::Object exports);  // file_batch.cc
+void init_aead(Napi::Env env, Napi::Object exports);        // aead.cc
 }  // namespace deltanode::binding
 
 namespace {
@@ -15,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   deltanode::binding::init_hashes(env, exports);
   deltanode::binding::init_scan_folder(env, exports);
   deltanode::binding::init_file_batch(env, exports);
+  deltanode::binding::init_aead(env, exports);
   return exports;
 }
 

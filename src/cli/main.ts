@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { DeltanodeError } from '../errors.js';
 import { runEngineCommand } from './engine-commands.js';
 import { runNodeCommand } from './node-commands.js';
+import { runHostCommand } from './host-command.js';
+import { runJoinCommand } from './join-command.js';
 import { runSyncCommand } from './sync-command.js';
+import { runIdentityCommand, runTrustCommand } from './trust-commands.js';
 import { HELP, UsageError } from './usage.js';
 
 const INPUT_ERRORS = new Set([
@@ -40,6 +43,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runNodeCommand('compare', ['--hash', 'full', ...rest]);
       case 'sync':
         return await runSyncCommand(rest);
+      case 'host':
+        return await runHostCommand(rest);
+      case 'join':
+        return await runJoinCommand(rest);
+      case 'identity':
+        return await runIdentityCommand(rest);
+      case 'trust':
+        return await runTrustCommand(rest);
       case undefined:
       case '-h':
       case '--help':

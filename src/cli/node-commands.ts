@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { compareInventories, emptySummary, type ComparisonRow, type ComparisonSummary } from '../node/compare.js';
 import { ContentMatcher } from '../node/content-matcher.js';
-import type { SourceSpec } from '../node/data-node.js';
+import type { DataNode, SourceSpec } from '../node/data-node.js';
 import type { HashPolicy, InventoryEntry, InventoryProgress, SkippedEntry } from '../node/entries.js';
 import { LocalDataNode } from '../node/local-node.js';
 import { formatBytes, statusLine } from './progress.js';
@@ -31,7 +31,7 @@ export function parseNodeArgument(text: string, index: number): NodeArgument {
   return { name, sources: paths.map((p) => ({ alias: path.basename(path.resolve(p)), path: p })) };
 }
 
-const defaultStateBase = () => path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'deltanode');
+export const defaultStateBase = () => path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'deltanode');
 
 // State of CLI nodes lives outside the data: $XDG_STATE_HOME/deltanode/nodes/<name>-<hash of the folders>.
 export function stateFolderFor(node: NodeArgument, override: string | undefined): string {
@@ -75,7 +75,22 @@ const options = {
   state: { type: 'string' },
 } as const;
 
-export async function runNodeCommand(command: 'inventory' | 'compare', args: readonly string[]): Promise<number> {
+/** Nodes of other members (a hosted session), joined once the local nodes are known. */
+export interface MemberNodes {
+  count: number;
+  join: (localNames: readonly string[]) => Promise<DataNode[]>;
+}
+
+/** The local nodes of a command, then its members' nodes. */
+export async function commandNodes(specs: readonly NodeArgument[], state: string | undefined, members: MemberNodes | undefined): Promise<DataNode[]> {
+  const names = specs.map((spec) => spec.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) throw new UsageError(`two nodes are named ${duplicate}`);
+  const remote = members ? await members.join(names) : [];
+  return [...specs.map((spec) => new LocalDataNode({ ...spec, stateFolder: stateFolderFor(spec, state) })), ...remote];
+}
+
+export async function runNodeCommand(command: 'inventory' | 'compare', args: readonly string[], members?: MemberNodes): Promise<number> {
   const { values, positionals } = parseCommandLine(args, options);
   const hash = hashPolicy(values.hash);
   const write = writeOut;
@@ -119,12 +134,12 @@ export async function runNodeCommand(command: 'inventory' | 'compare', args: rea
     return counts.errors > 0 || counts.changedDuringScan > 0 ? 1 : 0;
   }
 
-  if (positionals.length < 2) throw new UsageError('compare takes two or more NODEs');
+  if (positionals.length + (members?.count ?? 0) < 2) throw new UsageError('compare takes two or more NODEs');
   const specs = positionals.map(parseNodeArgument);
-  const nodes = specs.map((spec) => new LocalDataNode({ ...spec, stateFolder: stateFolderFor(spec, values.state) }));
-  const allPlain = specs.every((spec) => spec.sources.length === 1 && spec.sources[0]!.alias === PLAIN_ALIAS);
+  const nodes = await commandNodes(specs, values.state, members);
+  const allPlain = nodes.every((node) => node.sources.length === 1 && node.sources[0]!.alias === PLAIN_ALIAS);
   const shown = (p: string) => (allPlain ? p.slice(PLAIN_ALIAS.length + 1) || '.' : p);
-  const names = specs.map((s) => s.name);
+  const names = nodes.map((node) => node.name);
   const summary: ComparisonSummary = emptySummary();
   const counts = { errors: 0, skipped: 0, changedDuringScan: 0, silentCorruption: 0 };
   const progress = progressLine('compare');

@@ -3,12 +3,12 @@
 // failed action (every one with --json), conflicts, a summary with the bytes moved by method and
 // the verification; progress on stderr.
 import { promises as fs } from 'node:fs';
-import { LocalDataNode } from '../node/local-node.js';
+import { describeFailure } from '../errors.js';
 import type { ActionOutcome } from '../session/execute.js';
 import type { Action } from '../session/plan.js';
 import type { RulesJson } from '../session/rules.js';
 import { Session, type SyncEvent, type SyncReport } from '../session/session.js';
-import { hashPolicy, parseNodeArgument, PLAIN_ALIAS, sessionStateFolder, stateFolderFor } from './node-commands.js';
+import { commandNodes, hashPolicy, type MemberNodes, parseNodeArgument, PLAIN_ALIAS, sessionStateFolder } from './node-commands.js';
 import { formatBytes, statusLine } from './progress.js';
 import { parseCommandLine, UsageError, writeOut } from './usage.js';
 
@@ -35,7 +35,7 @@ async function readRules(file: string): Promise<unknown> {
   }
 }
 
-export async function runSyncCommand(args: readonly string[]): Promise<number> {
+export async function runSyncCommand(args: readonly string[], members?: MemberNodes): Promise<number> {
   const { values, positionals } = parseCommandLine(args, options);
   const mode = values.mode ?? (values.rules !== undefined ? 'rules' : 'mirror');
   if (mode !== 'mirror' && mode !== 'two-way' && mode !== 'rules') throw new UsageError('--mode must be mirror, two-way or rules');
@@ -44,17 +44,24 @@ export async function runSyncCommand(args: readonly string[]): Promise<number> {
   if (mode !== 'mirror' && (values.from !== undefined || values.delete !== undefined)) {
     throw new UsageError(`--from and --delete belong to --mode mirror; ${mode} decides per path`);
   }
-  if (positionals.length < 2) throw new UsageError('sync takes two or more NODEs');
-  if (mode === 'two-way' && positionals.length !== 2) throw new UsageError('--mode two-way takes two NODEs');
+  const count = positionals.length + (members?.count ?? 0);
+  if (count < 2) throw new UsageError('sync takes two or more NODEs');
+  if (mode === 'two-way' && count !== 2) throw new UsageError('--mode two-way takes two NODEs');
   const specs = positionals.map(parseNodeArgument);
-  const names = specs.map((spec) => spec.name);
-  const from = values.from ?? names[0]!;
-  if (!names.includes(from)) throw new UsageError(`--from ${from} is none of the nodes (${names.join(', ')})`);
   const rules = values.rules !== undefined ? await readRules(values.rules) : undefined;
   const hash = hashPolicy(values.hash);
-  const allPlain = specs.every((spec) => spec.sources.length === 1 && spec.sources[0]!.alias === PLAIN_ALIAS);
+  if (!members) checkFrom(values.from, specs.map((spec) => spec.name));
+  const nodes = await commandNodes(specs, values.state, members);
+  const names = nodes.map((node) => node.name);
+  let from = names[0]!;
+  try {
+    from = checkFrom(values.from, names);
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.close()));
+    throw error;
+  }
+  const allPlain = nodes.every((node) => node.sources.length === 1 && node.sources[0]!.alias === PLAIN_ALIAS);
   const shown = (p: string) => (allPlain ? p.slice(PLAIN_ALIAS.length + 1) || '.' : p);
-  const nodes = specs.map((spec) => new LocalDataNode({ ...spec, stateFolder: stateFolderFor(spec, values.state) }));
   const out = process.stdout;
   const write = writeOut;
   const describe = (action: Action) => {
@@ -111,17 +118,28 @@ export async function runSyncCommand(args: readonly string[]): Promise<number> {
       line.done();
     }
     await write(text);
+    text = '';
     if (values.json) {
       await write(`\n],"report":${JSON.stringify(report)}}\n`);
     } else {
       await write(summary(report, shown));
     }
+  } catch (error) {
+    // A script reading --json still gets a whole document, with the reason in place of the report.
+    if (values.json) await write(`${text}\n],"error":${JSON.stringify(describeFailure(error))}}\n`).catch(() => undefined);
+    throw error;
   } finally {
     await Promise.all(nodes.map((node) => node.close()));
   }
   if (report.failed > 0 || report.skippedUnreadable > 0) return 1;
   if (report.verify && !report.verify.identical) return 1;
   return 0;
+}
+
+function checkFrom(from: string | undefined, names: readonly string[]): string {
+  if (from === undefined) return names[0]!;
+  if (!names.includes(from)) throw new UsageError(`--from ${from} is none of the nodes (${names.join(', ')})`);
+  return from;
 }
 
 function jsonAction(action: Action, names: readonly string[]) {

@@ -31,12 +31,26 @@ Node commands (a NODE is a folder, or name=path[,path...] for several sources):
   deltanode inventory [--hash quick|full|none] [--json] [--state DIR] SOURCE...
   deltanode compare [--hash quick|full|none] [--json] [--state DIR] NODE NODE [NODE...]
       compare exits 0 when every node holds the same tree, 1 otherwise
-  deltanode sync [--mode mirror] [--from NODE] [--delete] [--dry-run] [--json] [--state DIR]
-                 [--hash quick|full] [--no-trash] NODE NODE [NODE...]
+  deltanode sync [--mode mirror|two-way|rules] [--from NODE] [--delete] [--rules FILE]
+                 [--dry-run] [--json] [--state DIR] [--hash quick|full] [--no-trash] NODE NODE [NODE...]
       makes every other node identical to --from (default: the first NODE); what it replaces
       or removes goes to .deltanode/trash in the target folder; exits 0 when verified identical
   deltanode verify [--hash full|quick] [--json] [--state DIR] NODE NODE [NODE...]
       compare after reading everything again (--hash full unless told otherwise)
+
+Sessions between machines (one encrypted, authenticated TCP link per member):
+  deltanode host [--listen ADDR:PORT] [--advertise ADDR:PORT,...] [--members N] [--wait S]
+                 [--code-file FILE] [--password-env VAR] [--accept-new | --accept FINGERPRINT...]
+                 [--pin] [--state DIR] [--idle-timeout S] [--connect-timeout S]
+                 compare|sync|verify [that command's options] [NODE...]
+      prints a join code, waits for N members (default 1), then runs the command over its own
+      NODEs and the members' nodes (--from may name a member); members exit when it ends
+  deltanode join [--read-only] [--name NAME] [--password-env VAR] [--pin] [--state DIR]
+                 [--idle-timeout S] CODE NODE
+      serves NODE to the host of CODE until the session ends; --read-only refuses every write
+  deltanode identity [--state DIR]        this member's fingerprint, to compare out of band
+  deltanode trust list | add NAME FINGERPRINT | remove NAME [--state DIR]
+      members trusted without --accept; a pinned name that shows another key is refused
 
 Options:
   -b, --block-size=N   block length, 0 (default) for the recommended size

@@ -7,6 +7,7 @@ export type { SignatureOptions, SignatureParams, SignatureFormat, StrongHashName
 export type { Progress, JobOptions } from './control.js';
 export type { FileInput, FileOutput, OutputOptions } from './output.js';
 export { hash } from './hash.js';
+export { AeadKey } from './aead.js';
 export { hashFile } from './hash-file.js';
 export type { HashFileResult, HashFileOptions, FileIdentity } from './hash-file.js';
 export type { HashAlgorithm } from './hash.js';

@@ -15,20 +15,31 @@ export interface NodeIdentity {
 const ID_FILE = 'node-id';
 const ID_PATTERN = /^[0-9a-f]{32}$/;
 
-export async function loadOrCreateNodeId(stateFolder: string): Promise<string> {
+export function loadOrCreateNodeId(stateFolder: string): Promise<string> {
   const file = path.join(stateFolder, ID_FILE);
+  // A new id would silently make this a different node to everyone who knew it.
+  return loadOrCreateOnce(file, () => `${randomBytes(16).toString('hex')}\n`, (text) => ID_PATTERN.test(text),
+    `${file} does not hold a node id (32 hex digits); restore it or remove it to start as a new node`);
+}
+
+/**
+ * The trimmed text of `file`, created with `create()` if there is none. Exclusive: two processes
+ * creating it at once both end up with the one that was linked first. Text that fails `valid` is
+ * a StateCorruptError with `corrupt` as its message.
+ */
+export async function loadOrCreateOnce(file: string, create: () => string, valid: (text: string) => boolean, corrupt: string,
+  mode = 0o644): Promise<string> {
   for (;;) {
     try {
       const text = (await fs.readFile(file, 'utf8')).trim();
-      if (ID_PATTERN.test(text)) return text;
-      // A new id would silently make this a different node to everyone who knew it.
-      throw new StateCorruptError(`${file} does not hold a node id (32 hex digits); restore it or remove it to start as a new node`);
+      if (valid(text)) return text;
+      throw new StateCorruptError(corrupt);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    await fs.mkdir(stateFolder, { recursive: true });
+    await fs.mkdir(path.dirname(file), { recursive: true });
     const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.deltanode-tmp`;
-    await fs.writeFile(temporary, `${randomBytes(16).toString('hex')}\n`, { flag: 'wx' });
+    await fs.writeFile(temporary, create(), { flag: 'wx', mode });
     try {
       await fs.link(temporary, file);  // fails if another process made one first: then read theirs
     } catch (error) {

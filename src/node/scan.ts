@@ -6,7 +6,7 @@
 // instead of ending the walk.
 import { constants as osConstants } from 'node:os';
 import { promises as fs } from 'node:fs';
-import { AbortedError } from '../errors.js';
+import { AbortedError, IoError } from '../errors.js';
 import { DEFAULT_INLINE_HASH_LIMIT, encodeFolderCache, scanFolder, type CachedFolderEntry,
   type FolderScan } from '../engine/folder-scan.js';
 import type { HashPolicy, InventoryEntry, InventoryProgress, SkippedEntry } from './entries.js';
@@ -116,9 +116,12 @@ export async function* scanSource(alias: string, root: string, options: ScanOpti
   const meter = options.meter ?? new InventoryMeter(options.onProgress);
   const hasher = new LargeFileHasher(options.hashConcurrency ?? 4, meter, signal);
 
-  const realRoot = await fs.realpath(root);
+  const realRoot = await fs.realpath(root).catch((error: NodeJS.ErrnoException) => {
+    throw new IoError(`source ${alias}: ${root} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be opened (${error.code ?? error.message})`}`,
+      { ...(typeof error.errno === 'number' ? { errno: -error.errno } : {}), path: root }, { cause: error });
+  });
   const rootStats = await fs.stat(realRoot, { bigint: true });
-  if (!rootStats.isDirectory()) throw Object.assign(new Error(`${root} is not a folder`), { code: 'ENOTDIR' });
+  if (!rootStats.isDirectory()) throw new IoError(`source ${alias}: ${root} is not a folder`, { path: root });
 
   // Folder jobs run `prefetch` at a time, in walk order as far as it is known: `levels` are the
   // sub-folders still to walk at each depth of the current path, deepest last, and the deepest

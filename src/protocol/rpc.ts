@@ -6,6 +6,9 @@ import { AbortedError, DeltanodeError, LinkClosedError, ProtocolError, RemoteErr
 import type { Link } from '../transport/transport.js';
 import { decodeMessage, encodeMessage, INITIAL_CREDIT, Kind, type Message } from './messages.js';
 
+/** Calls a peer may have open here at once; the session keeps far fewer in flight. */
+export const MAX_SERVED_CALLS = 256;
+
 export interface CallContext {
   /** Items the caller sent with the call, or null. */
   upload: AsyncIterable<unknown> | null;
@@ -72,6 +75,8 @@ export class RpcPeer {
   #nextCall = 1;
   #nextStream = 1;
   #closed: Error | null = null;
+  #failure: Error | null = null;
+  /** Resolves when the link has ended, cleanly or not (see `failure`). */
   readonly done: Promise<void>;
 
   constructor(link: Link, handlers: Readonly<Record<string, Handler>> = {}, toError: ErrorFactory = (code, message) => new RemoteError(code, message)) {
@@ -92,6 +97,7 @@ export class RpcPeer {
       this.#shutdown(new LinkClosedError('the peer closed the link'));
     } catch (error) {
       const failure = error instanceof DeltanodeError ? error : new LinkClosedError('the link failed', { cause: error });
+      if (!this.#closed) this.#failure = failure;
       this.#shutdown(failure);
       if (error instanceof ProtocolError) await this.#link.close(error).catch(() => undefined);
     }
@@ -253,6 +259,8 @@ export class RpcPeer {
 
   #serve(message: Extract<Message, { kind: typeof Kind.Request }>): void {
     if (this.#served.has(message.id)) throw new ProtocolError(`call ${message.id} made twice`);
+    // A peer that floods calls loses the link rather than this side's memory.
+    if (this.#served.size >= MAX_SERVED_CALLS) throw new ProtocolError(`more than ${MAX_SERVED_CALLS} calls open at once`);
     const controller = new AbortController();
     this.#served.set(message.id, controller);
     const upload = message.upload === null ? null : this.#receive(message.upload);
@@ -282,6 +290,11 @@ export class RpcPeer {
     for (const controller of this.#served.values()) controller.abort(error);
     for (const stream of this.#incoming.values()) stream.notify();
     for (const stream of this.#outgoing.values()) stream.notify();
+  }
+
+  /** Why the link ended, when it did not end by either side closing it. */
+  get failure(): Error | null {
+    return this.#failure;
   }
 
   async close(): Promise<void> {
