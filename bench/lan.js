@@ -11,6 +11,8 @@
 //
 // 1: one stream over TcpTransport + the secureLink handshake (AES-256-GCM records), --mib MiB in
 //    frames of each --frames size; reference: the same over the bare TcpLink. GB/s are 1e9 bytes/s.
+//    A context row sets the bare TcpLink beside a plain node:net socket (no framing): the ceiling
+//    of one Node stream on the machine.
 // 2: a --size MiB file with 100 scattered edits, host -> member (`sync --from A`), fresh state
 //    folders every run (no hash cache from a previous run); reference: rsync -a --no-whole-file
 //    to an rsync daemon on 127.0.0.1. Wall time from starting the host until host and member have
@@ -21,18 +23,19 @@
 // 3: --files small files (100 B - 4 KB, seeded), first copy, the same two ways (rsync -a).
 //
 // --phases runs the host without --json so its phase lines (compare, plan, execute, verify) are
-// timed on stderr (the JSON then has no report); --cpu-prof DIR writes V8 CPU profiles of every
+// timed on stderr (the JSON then has no report; sync prints them only when it sees stderr is no
+// terminal, which its isTTY === false test never does yet); --cpu-prof DIR writes V8 CPU profiles of every
 // deltanode and link process there (slower: for finding where the time goes, not for the table).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cliPath as cli, median, pad, writeResults } from './common.js';
+import { bigFile, cliPath as cli, median, pad, smallFiles, writeResults } from './common.js';
 
 const self = fileURLToPath(import.meta.url);
 const COUNT_ENV = 'DELTANODE_LAN_BENCH_COUNT';
@@ -186,35 +189,6 @@ async function benchmark() {
   const nodeFlags = (name) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}-${++profiles}.cpuprofile`] : []);
   const loadBefore = os.loadavg();
 
-  // Seeded bytes (xorshift), so every run sees the same data (as bench/sync.js).
-  function seeded(seed, length) {
-    const out = Buffer.allocUnsafe(length);
-    let x = seed >>> 0 || 1;
-    for (let i = 0; i + 4 <= length; i += 4) {
-      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-      out.writeUInt32LE(x, i);
-    }
-    return out;
-  }
-  function bigFile(file, seed, edits) {
-    const fd = openSync(file, 'w');
-    const piece = 16 << 20;
-    for (let at = 0; at < size; at += piece) writeSync(fd, seeded(seed + at / piece, Math.min(piece, size - at)));
-    for (let i = 0; i < edits; i++) writeSync(fd, seeded(1000 + i, 64), 0, 64, Math.floor((i + 0.5) * size / edits));
-    closeSync(fd);
-  }
-  function smallFiles(tree, count) {
-    let state = 7;
-    const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0);
-    const block = Buffer.alloc(4096);
-    for (let i = 0; i < count; i++) {
-      const folder = path.join(tree, `d${Math.floor(i / 10000)}`, `e${Math.floor(i / 100) % 100}`);
-      if (i % 100 === 0) mkdirSync(folder, { recursive: true });
-      const length = 100 + (next() % 3997);
-      for (let j = 0; j < length; j += 4) block.writeUInt32LE(next(), j);
-      writeFileSync(path.join(folder, `f${i}.bin`), block.subarray(0, length));
-    }
-  }
   const fresh = (...folders) => folders.forEach((folder) => {
     rmSync(folder, { recursive: true, force: true });
     mkdirSync(folder, { recursive: true });
@@ -417,8 +391,8 @@ async function benchmark() {
       const old = path.join(dir, 'big-old');
       const target = path.join(dir, 'big-dst');
       fresh(source, old);
-      bigFile(path.join(source, 'data.bin'), 1, 100);
-      bigFile(path.join(old, 'data.bin'), 1, 0);
+      bigFile(path.join(source, 'data.bin'), size, 1, 100);
+      bigFile(path.join(old, 'data.bin'), size, 1, 0);
       const renew = (folder) => {
         fresh(folder);
         const copied = spawnSync('cp', ['--reflink=auto', path.join(old, 'data.bin'), path.join(folder, 'data.bin')]);

@@ -9,7 +9,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFil
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cliPath as cli, median, pad, writeResults } from './common.js';
+import { bigFile, cliPath as cli, median, pad, smallFiles, writeResults } from './common.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,37 +29,8 @@ const runs = Number(values.runs);
 const dir = values.dir ?? path.join(os.tmpdir(), 'deltanode-sync-bench');
 const log = (text) => process.stderr.write(`${text}\n`);
 
-// Seeded bytes (xorshift), so every run sees the same data.
-function seeded(seed, length) {
-  const out = Buffer.allocUnsafe(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i + 4 <= length; i += 4) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out.writeUInt32LE(x, i);
-  }
-  return out;
-}
 
-function bigFile(file, seed, edits) {
-  const fd = openSync(file, 'w');
-  const piece = 16 << 20;
-  for (let at = 0; at < size; at += piece) writeSync(fd, seeded(seed + at / piece, Math.min(piece, size - at)));
-  for (let i = 0; i < edits; i++) writeSync(fd, seeded(1000 + i, 64), 0, 64, Math.floor((i + 0.5) * size / edits));
-  closeSync(fd);
-}
 
-function smallFiles(tree, count) {
-  let state = 7;
-  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0);
-  const block = Buffer.alloc(4096);
-  for (let i = 0; i < count; i++) {
-    const folder = path.join(tree, `d${Math.floor(i / 10000)}`, `e${Math.floor(i / 100) % 100}`);
-    if (i % 100 === 0) mkdirSync(folder, { recursive: true });
-    const length = 100 + (next() % 3997);
-    for (let j = 0; j < length; j += 4) block.writeUInt32LE(next(), j);
-    writeFileSync(path.join(folder, `f${i}.bin`), block.subarray(0, length));
-  }
-}
 
 function run(command, args) {
   spawnSync('sync');
@@ -88,14 +59,14 @@ if (cases.has(1)) {
   const source = path.join(dir, 'big-src');
   const target = path.join(dir, 'big-dst');
   fresh(source);
-  bigFile(path.join(source, 'data.bin'), 1, 100);
+  bigFile(path.join(source, 'data.bin'), size, 1, 100);
   const ours = [];
   const theirs = [];
   let ourBytes = 0;
   let theirBytes = 0;
   for (let i = 0; i < runs; i++) {
     fresh(target);
-    bigFile(path.join(target, 'data.bin'), 1, 0);
+    bigFile(path.join(target, 'data.bin'), size, 1, 0);
     rmSync(state, { recursive: true, force: true });
     // Both sides' digests are part of our job (the inventory), as rsync's block checksums are of its.
     const result = deltanode('sync', '--json', '--no-trash', '--state', state, source, target);
@@ -103,7 +74,7 @@ if (cases.has(1)) {
     const report = JSON.parse(result.stdout).report;
     ourBytes = report.bytesByMethod.delta + report.bytesByMethod.whole;
     fresh(target);
-    bigFile(path.join(target, 'data.bin'), 1, 0);
+    bigFile(path.join(target, 'data.bin'), size, 1, 0);
     const rsync = run('rsync', ['-a', '--no-whole-file', '--stats', `${source}/`, `${target}/`]);
     theirs.push(rsync.seconds);
     theirBytes = rsyncBytes(rsync.stdout);
@@ -154,7 +125,7 @@ if (cases.has(4)) {
   const source = path.join(dir, 'resume-src');
   const target = path.join(dir, 'resume-dst');
   fresh(source, target);
-  bigFile(path.join(source, 'data.bin'), 2, 0);
+  bigFile(path.join(source, 'data.bin'), size, 2, 0);
   rmSync(state, { recursive: true, force: true });
   const child = spawn(process.execPath, [cli, 'sync', '--no-trash', '--state', state, source, target], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -118,6 +118,35 @@ function suite(label: string, makeNode: NodeFactory): void {
     await t.rejects(node.remove('data'), { code: 'DELTANODE_ERR_IO' }, 'a source root is never removed');
   });
 
+  t.test(`${label}: a link swapped in under a folder during a write redirects nothing`, async (t) => {
+    const { dir, roots, nodes } = await nodesFor(t, [{ sub: { old: 'old' } }]);
+    const node = nodes[0]!;
+    const outside = path.join(dir, 'outside');
+    await fs.mkdir(outside);
+    const first = Buffer.alloc(200_000, 1);
+    const second = Buffer.alloc(200_000, 2);
+    const whole = Buffer.concat([first, second]);
+    const expect = { digest: hash('blake3', whole), size: whole.length, mtimeNs: 0n, mode: 0o644 };
+    const sub = path.join(roots[0]!, 'sub');
+    const content = async function* () {
+      yield first;
+      // The folder the file goes to becomes a link to another place while its content arrives.
+      await fs.rename(sub, `${sub}.moved`);
+      await fs.symlink(outside, sub);
+      yield second;
+    };
+    const written = await node.write('data/sub/new', { kind: 'content', data: content() }, expect).then(() => true,
+      (error: Error & { code?: string }) => {
+        t.equal(error.code, 'DELTANODE_ERR_UNSAFE_PATH', 'refused, when the swap came before the write began');
+        return false;
+      });
+    t.same(await fs.readdir(outside), [], 'nothing was written through the link');
+    if (written) t.ok((await fs.readFile(path.join(`${sub}.moved`, 'new'))).equals(whole), 'the file is in the folder it was written to');
+    await t.rejects(node.remove('data/sub/old'), UnsafePathError, 'the link is refused from now on');
+    await t.rejects(node.setMetadata('data/sub', { mode: 0o700, mtimeNs: 0n }), { code: 'DELTANODE_ERR_IO' }, 'a link has no mode to set');
+    t.equal((await fs.stat(outside)).mode & 0o777, 0o755, 'the folder behind the link is untouched');
+  });
+
   t.test(`${label}: a dry run changes nothing; cancellation rejects`, async (t) => {
     const { roots, nodes } = await nodesFor(t, [{ a: 'a', b: { c: 'c' } }, { z: 'z' }]);
     const before = await snapshot(roots[1]!);

@@ -35,8 +35,7 @@ async function linkPair(t: Test, options: TcpTransportOptions = {}, address = '1
   const client = await transport.connect(listener.address);
   const server = await accepted.next();
   t.teardown(async () => {
-    await Promise.all([client.close(), server.close()]);
-    await listener.close();
+    await within(Promise.all([client.close(), server.close(), listener.close()]), 'closing the pair');
   });
   return { transport, listener, client, server, accepted };
 }
@@ -46,9 +45,22 @@ function reader(link: Link) {
 }
 
 async function nextFrame(frames: AsyncIterator<Uint8Array>): Promise<Buffer> {
-  const { value, done } = await frames.next();
+  const { value, done } = await within(frames.next(), 'a frame');
   if (done) throw new Error('the frames ended');
   return Buffer.from(value);
+}
+
+/** The promise's value, or a failure when it takes longer than `ms` (a link that waits for ever fails the test, soon). */
+async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** What a promise rejects with: it must reject, and soon (a link that waits for ever is a failure too). */
@@ -173,7 +185,7 @@ t.test('many frames keep their order and content, both ways at once', async (t) 
     for (let index = 0; index < count; index++) if (!(await nextFrame(frames)).equals(frameFor(index, side))) wrong++;
     return wrong;
   };
-  const [, , wrongAtServer, wrongAtClient] = await Promise.all([pump(client, 0), pump(server, 1), drain(server, 0), drain(client, 1)]);
+  const [, , wrongAtServer, wrongAtClient] = await within(Promise.all([pump(client, 0), pump(server, 1), drain(server, 0), drain(client, 1)]), 'the exchange');
   t.equal(wrongAtServer, 0, 'every client frame arrived as sent, in order');
   t.equal(wrongAtClient, 0, 'every server frame arrived as sent, in order');
 });
@@ -185,7 +197,7 @@ t.test('frames up to maxFrame pass both ways; a bigger one is refused and the li
   const down = randomBytes(client.maxFrame - 1);
   const fromClient = reader(server);
   const fromServer = reader(client);
-  const [, , gotUp, gotDown] = await Promise.all([client.send(up), server.send(down), nextFrame(fromClient), nextFrame(fromServer)]);
+  const [, , gotUp, gotDown] = await within(Promise.all([client.send(up), server.send(down), nextFrame(fromClient), nextFrame(fromServer)]), 'the exchange');
   t.ok(gotUp.equals(up), 'a frame of exactly maxFrame bytes');
   t.ok(gotDown.equals(down), 'and one just under it, the other way');
   const error = await rejection(client.send(new Uint8Array(client.maxFrame + 1)));
@@ -211,7 +223,7 @@ t.test('zero-length frames are keepalives: never sent by send(), never delivered
   t.equal(String(await nextFrame(frames)), 'abc', 'the keepalives before it are not frames');
   t.equal(String(await nextFrame(frames)), 'd');
   const started = Date.now();
-  const [keepalive] = await once(raw, 'data') as [Buffer];
+  const [keepalive] = await within(once(raw, 'data'), 'a keepalive') as [Buffer];
   t.ok(keepalive.length >= 4 && keepalive.length % 4 === 0 && keepalive.every((byte) => byte === 0), 'the link sends four zero bytes');
   t.ok(Date.now() - started < 2000, 'soon after it last sent');
 });
@@ -239,7 +251,7 @@ t.test('a reader that does not read makes send() wait, and memory stays bounded'
     const frame = await nextFrame(frames);
     if (frame.length !== size || frame[0] !== (index & 0xff) || frame[size - 1] !== (index & 0xff)) wrong++;
   }
-  await sending;
+  await within(sending, 'the sends');
   t.equal(wrong, 0, 'everything arrives, in order, once the reader reads');
 });
 
@@ -286,6 +298,30 @@ t.test('frames split across reads, and several in one read, are put together', a
   await delay(20);
   raw.write(three.subarray(20));
   t.same([String(await nextFrame(frames)), String(await nextFrame(frames)), String(await nextFrame(frames))], ['one', 'two', 'three']);
+});
+
+t.test('a flood of tiny frames queued before the reader reads comes out whole and in order', async (t) => {
+  const transport = new TcpTransport();
+  const accepted = acceptor();
+  const listener = await transport.listen('127.0.0.1:0', accepted.onLink);
+  t.teardown(() => listener.close());
+  const raw = await rawConnect(t, listener.address);
+  const link = await accepted.next();
+  t.teardown(() => link.close());
+  const count = 30_000;
+  const flood = Buffer.alloc(count * 6);
+  for (let index = 0; index < count; index++) {
+    flood.writeUInt32BE(2, index * 6);
+    flood.writeUInt16BE(index, index * 6 + 4);
+  }
+  raw.write(flood);
+  await delay(200);
+  const frames = reader(link);
+  let wrong = 0;
+  for (let index = 0; index < count; index++) if ((await nextFrame(frames)).readUInt16BE(0) !== index) wrong++;
+  t.equal(wrong, 0, `${count} frames in order`);
+  raw.write(wire('after'));
+  t.equal(String(await nextFrame(frames)), 'after', 'and the link goes on');
 });
 
 t.test('a stream cut mid-frame fails frames(); a clean end at a boundary ends them', async (t) => {
@@ -479,7 +515,7 @@ t.test('several links to one listener at once', async (t) => {
 t.test('closing a listener stops new links and keeps the open ones', async (t) => {
   const { listener, client, server } = await linkPair(t);
   const started = Date.now();
-  await listener.close();
+  await within(listener.close(), 'the listener close');
   t.ok(Date.now() - started < 1000, 'close() does not wait for the open links');
   const error = await rejection(new TcpTransport().connect(listener.address));
   t.match(error.message, /ECONNREFUSED/, 'nothing listens any more');
@@ -515,9 +551,11 @@ t.test('a clean close flushes what was sent, then ends both ways', async (t) => 
     }
     return { received, wrong };
   })();
-  for (let index = 0; index < count; index++) await client.send(Buffer.alloc(size, index % 256));
-  await client.close();
-  t.same(await reading, { received: count, wrong: 0 }, 'every frame arrives intact, then the frames end');
+  await within((async () => {
+    for (let index = 0; index < count; index++) await client.send(Buffer.alloc(size, index % 256));
+  })(), 'the sends');
+  await within(client.close(), 'the close');
+  t.same(await within(reading, 'the reading'), { received: count, wrong: 0 }, 'every frame arrives intact, then the frames end');
   const error = await rejection(client.send(Uint8Array.of(1)));
   t.type(error, LinkClosedError, 'send() after close');
   t.same(await reader(client).next(), { value: undefined, done: true }, "this side's frames end too");
@@ -553,13 +591,16 @@ t.test('a send waiting on backpressure: released by a clean close, failed by clo
     if (error) {
       t.type(await rejection(waiting), LinkClosedError, 'close(error): the waiting send fails');
     } else {
-      await waiting;
+      await within(waiting, 'the waiting send');
       t.pass('close(): the waiting send resolves, its frame is still flushed');
-      let received = 0;
-      for await (const _ of server.frames()) received++;
+      const received = await within((async () => {
+        let frames = 0;
+        for await (const _ of server.frames()) frames++;
+        return frames;
+      })(), 'the reading');
       t.ok(received >= 2, `the peer reads what was sent, then the end (${received} frames)`);
     }
-    await closing;
+    await within(closing, 'the close');
   }
 });
 
@@ -581,7 +622,7 @@ t.test('a peer that never answers a close is cut after idleTimeoutMs; frames aft
   const link = await new TcpTransport({ idleTimeoutMs: 200, keepaliveMs: 50 }).connect(`127.0.0.1:${port}`);
   const frames = reader(link);
   const started = Date.now();
-  await link.close();
+  await within(link.close(), 'the close');
   const elapsed = Date.now() - started;
   t.ok(elapsed >= 150 && elapsed < 5000, `close() waited for the peer's end, then gave up (${elapsed} ms)`);
   t.same(await frames.next(), { value: undefined, done: true }, 'the late frame is not delivered');

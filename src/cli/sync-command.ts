@@ -93,7 +93,7 @@ export async function runSyncCommand(args: readonly string[], members?: MemberNo
       }
     } else if (event.type === 'progress') {
       line.onProgress?.(event);
-    } else if (event.type === 'phase' && !values.json && !values['dry-run'] && process.stderr.isTTY === false) {
+    } else if (event.type === 'phase' && !values.json && !values['dry-run'] && process.stderr.isTTY !== true) {
       process.stderr.write(`deltanode: ${event.phase}\n`);
     }
   };

@@ -3,7 +3,8 @@
 // renamed into place; then the folder is synced. The version it replaces is first hard-linked
 // into the trash, so at every instant the path holds the old or the new content, never a mix or
 // nothing, and the old content is kept. Anything that fails leaves the target as it was.
-import { constants, createReadStream, promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -200,19 +201,29 @@ export class LocalWrites {
     this.#onWritten = onWritten;
   }
 
-  async #regularFile(inventoryPath: string): Promise<{ place: ResolvedPath; size: number }> {
-    const place = await this.#paths.resolve(inventoryPath, 'read');
-    const stats = await fs.lstat(place.diskPath);
-    if (!stats.isFile()) throw new IoError(`${inventoryPath} is not a regular file`, { path: place.diskPath });
-    return { place, size: stats.size };
+  // A regular file, held: the caller releases it.
+  async #regularFile(inventoryPath: string): Promise<{ place: ResolvedPath & { release: () => Promise<void> }; size: number }> {
+    const place = await this.#paths.hold(inventoryPath, 'read');
+    try {
+      const stats = await fs.lstat(place.diskPath);
+      if (!stats.isFile()) throw new IoError(`${inventoryPath} is not a regular file`, { path: place.shownPath });
+      return { place, size: stats.size };
+    } catch (error) {
+      await place.release();
+      throw error;
+    }
   }
 
   async *read(inventoryPath: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const place = await this.#paths.resolve(inventoryPath, 'read');
-    const handle = await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const place = await this.#paths.hold(inventoryPath, 'read');
+    const handle = await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW).catch(async (error: unknown) => {
+      await place.release();
+      throw error;
+    });
+    await place.release();  // the file is open: the folder no longer matters
     try {
       const stats = await handle.stat();
-      if (!stats.isFile()) throw new IoError(`${inventoryPath} is not a regular file`, { path: place.diskPath });
+      if (!stats.isFile()) throw new IoError(`${inventoryPath} is not a regular file`, { path: place.shownPath });
       // Buffers the size of the file (one byte more, so the end shows at once), at most 1 MiB: a
       // 1 MiB buffer for each of many small files was most of a small-file sync's garbage.
       const size = Math.max(4096, Math.min(stats.size + 1, 1 << 20));
@@ -233,12 +244,16 @@ export class LocalWrites {
     await Promise.all([...byFolder(inventoryPaths, (p) => p).values()].map(async (indexes) => {
       const group = indexes.map((i) => inventoryPaths[i]!);
       try {
-        const places = await this.#paths.resolveSiblings(group, 'read');
-        const read = await readFileBatch(path.dirname(places[0]!.diskPath), places.map((place) => path.basename(place.diskPath)),
-          { maxFileBytes: BATCH_FILE_LIMIT, ...(signal ? { signal } : {}) });
-        read.forEach((result, j) => {
-          results[indexes[j]!] = result.ok ? { ok: true, content: result.content } : { ok: false, code: result.code, message: `${group[j]}: ${result.message}` };
-        });
+        const { places, release } = await this.#paths.holdSiblings(group, 'read');
+        try {
+          const read = await readFileBatch(`${places[0]!.folderPath}/.`, places.map((place) => path.basename(place.diskPath)),
+            { maxFileBytes: BATCH_FILE_LIMIT, ...(signal ? { signal } : {}) });
+          read.forEach((result, j) => {
+            results[indexes[j]!] = result.ok ? { ok: true, content: result.content } : { ok: false, code: result.code, message: `${group[j]}: ${result.message}` };
+          });
+        } finally {
+          await release();
+        }
       } catch (error) {
         if (signal?.aborted) throw error;
         for (const i of indexes) results[i] = failureOf(error);
@@ -252,8 +267,11 @@ export class LocalWrites {
     await Promise.all([...byFolder(files, (file) => file.path).values()].map(async (indexes) => {
       const group = indexes.map((i) => files[i]!);
       let trash: { folder: string; dispose: () => Promise<void> } | null = null;
+      let release = async () => undefined as void;
       try {
-        const places = await this.#paths.resolveSiblings(group.map((file) => file.path), 'write');
+        const held = await this.#paths.holdSiblings(group.map((file) => file.path), 'write');
+        release = held.release;
+        const places = held.places;
         // A promised size that is not what arrived fails that file alone (its digest may still match).
         const ready = group.flatMap((file, j) => {
           if (file.content.length === file.expect.size) return [j];
@@ -262,7 +280,7 @@ export class LocalWrites {
         });
         if (ready.length === 0) return;
         if (options.trash !== false) trash = await this.#trash.folderFor(places[0]!);
-        const written = await writeFileBatch(path.dirname(places[0]!.diskPath), ready.map((j) => {
+        const written = await writeFileBatch(`${places[0]!.folderPath}/.`, ready.map((j) => {
           const file = group[j]!;
           const name = path.basename(places[j]!.diskPath);
           return { name, content: file.content, mode: file.expect.mode, mtimeNs: file.expect.mtimeNs, digest: file.expect.digest,
@@ -286,6 +304,8 @@ export class LocalWrites {
         if (options.signal?.aborted) throw error;
         await trash?.dispose();
         for (const i of indexes) results[i] = failureOf(error);
+      } finally {
+        await release();
       }
     }));
     return results;
@@ -293,45 +313,69 @@ export class LocalWrites {
 
   async *signature(inventoryPath: string, options: SignatureOptions = {}): AsyncGenerator<Buffer> {
     const { signal, partialOf } = options;
-    let file: string;
+    let input: FileHandle;
     let size: number;
     if (partialOf) {
-      const place = await this.#paths.resolve(inventoryPath, 'write');
-      const slots = await partialSlots(place.diskPath, partialOf);
-      if (slots.sizes[slots.fuller] === 0) throw new IoError(`${inventoryPath} has no partial content to resume from`, { path: place.diskPath });
-      file = slots.paths[slots.fuller];
-      size = slots.sizes[slots.fuller];
+      const place = await this.#paths.hold(inventoryPath, 'write');
+      try {
+        const slots = await partialSlots(place.diskPath, partialOf);
+        if (slots.sizes[slots.fuller] === 0) throw new IoError(`${inventoryPath} has no partial content to resume from`, { path: place.shownPath });
+        input = await fs.open(slots.paths[slots.fuller], constants.O_RDONLY | constants.O_NOFOLLOW);
+        size = slots.sizes[slots.fuller];
+      } finally {
+        await place.release();
+      }
     } else {
-      const regular = await this.#regularFile(inventoryPath);
-      file = regular.place.diskPath;
-      size = regular.size;
+      ({ input, size } = await this.#openRegular(inventoryPath));
     }
     // BLAKE3 as the signature's digest: the delta made from it then carries the new file's BLAKE3,
     // which the patch checks (so the written file needs no read-back).
     const signer = createSignatureStream({ sizeHint: size, digest: 'blake3', ...(signal ? { signal } : {}) });
-    const feeding = pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), signer).catch(() => undefined);
+    const feeding = pipeline(input.createReadStream({ highWaterMark: 1 << 20 }), signer).catch(() => undefined);
     yield* signer;
     await feeding;
   }
 
+  // A regular file opened for reading (the stream closes it).
+  async #openRegular(inventoryPath: string): Promise<{ input: FileHandle; size: number }> {
+    const { place, size } = await this.#regularFile(inventoryPath);
+    try {
+      return { input: await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW), size };
+    } finally {
+      await place.release();
+    }
+  }
+
   async *delta(inventoryPath: string, signature: Buffer, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const { place } = await this.#regularFile(inventoryPath);
+    const { input } = await this.#openRegular(inventoryPath);
     const differ = createDeltaStream(signature, signal ? { signal } : {});
-    const feeding = pipeline(createReadStream(place.diskPath, { highWaterMark: 1 << 20 }), differ).catch(() => undefined);
+    const feeding = pipeline(input.createReadStream({ highWaterMark: 1 << 20 }), differ).catch(() => undefined);
     yield* differ;
     await feeding;
   }
 
   async partial(inventoryPath: string, digest: Buffer): Promise<number> {
-    const place = await this.#paths.resolve(inventoryPath, 'write');
-    const slots = await partialSlots(place.diskPath, digest);
-    return slots.sizes[slots.fuller];
+    const place = await this.#paths.hold(inventoryPath, 'write');
+    try {
+      const slots = await partialSlots(place.diskPath, digest);
+      return slots.sizes[slots.fuller];
+    } finally {
+      await place.release();
+    }
   }
 
   async write(inventoryPath: string, source: WriteSource, expect: ExpectedFile, options: WriteOptions = {}): Promise<WriteOutcome> {
-    const place = await this.#paths.resolve(inventoryPath, 'write');
+    const place = await this.#paths.hold(inventoryPath, 'write');
+    try {
+      return await this.#write(place, inventoryPath, source, expect, options);
+    } finally {
+      await place.release();
+    }
+  }
+
+  async #write(place: ResolvedPath, inventoryPath: string, source: WriteSource, expect: ExpectedFile, options: WriteOptions): Promise<WriteOutcome> {
     const existing = await lstatOrNull(place.diskPath);
-    if (existing?.isDirectory()) throw new IoError(`${inventoryPath} is a folder; remove it first`, { path: place.diskPath });
+    if (existing?.isDirectory()) throw new IoError(`${inventoryPath} is a folder; remove it first`, { path: place.shownPath });
     // A large file is written into a partial slot named by its digest: if the run is interrupted,
     // the next one finds what arrived and resumes from it (a delta against it) instead of starting over.
     const slots = expect.size >= RESUMABLE_MINIMUM && source.kind !== 'local' ? await partialSlots(place.diskPath, expect.digest) : null;
@@ -345,7 +389,11 @@ export class LocalWrites {
     try {
       if (source.kind === 'local') {
         const { place: from } = await this.#regularFile(source.from);
-        await fs.copyFile(from.diskPath, temporary, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        try {
+          await fs.copyFile(from.diskPath, temporary, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        } finally {
+          await from.release();
+        }
         await syncFile(temporary);
       } else if (source.kind === 'content') {
         keepPartial = slots !== null;
@@ -353,7 +401,7 @@ export class LocalWrites {
       } else {
         const basisPath = resuming ? slots.paths[slots.fuller] : place.diskPath;
         if (resuming ? slots.sizes[slots.fuller] === 0 : !existing?.isFile()) {
-          throw new IoError(`${inventoryPath} has no ${resuming ? 'partial content' : 'current version'} to apply a delta to`, { path: place.diskPath });
+          throw new IoError(`${inventoryPath} has no ${resuming ? 'partial content' : 'current version'} to apply a delta to`, { path: place.shownPath });
         }
         const watch = new DeltaWatch();
         const head = await spool(watch.observe(source.data), SPOOL_LIMIT);
@@ -375,7 +423,7 @@ export class LocalWrites {
       const replaced = existing && options.trash !== false ? await this.#trash.keep(place, 'link') : null;
       await fs.rename(temporary, place.diskPath);
       if (slots) await fs.rm(slots.paths[slots.fuller], { force: true });
-      await this.#folders.sync(path.dirname(place.diskPath));
+      await this.#folders.sync(place.folderPath);
       this.#onWritten({ place, size: expect.size, mtimeNs: written.mtimeNs, inode: written.ino, digest: expect.digest });
       return { size: expect.size, replaced };
     } catch (error) {
@@ -396,44 +444,77 @@ export class LocalWrites {
   }
 
   async setMetadata(inventoryPath: string, metadata: EntryMetadata): Promise<void> {
-    const place = await this.#paths.resolve(inventoryPath, 'write');
-    const existing = await fs.lstat(place.diskPath);
-    if (existing.isSymbolicLink()) throw new IoError(`${inventoryPath} is a symlink; its mode and time are not set`, { path: place.diskPath });
-    await fs.chmod(place.diskPath, metadata.mode & 0o7777);
-    if (existing.isFile()) await fs.utimes(place.diskPath, toSeconds(metadata.mtimeNs), toSeconds(metadata.mtimeNs));
+    await this.#holding(inventoryPath, async (place) => {
+      // Through a descriptor opened without following a link: a link swapped in after the check changes nothing.
+      const handle = await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ELOOP') throw new IoError(`${inventoryPath} is a symlink; its mode and time are not set`, { path: place.shownPath });
+        if (error.code === 'EACCES') return null;  // unreadable to us: by its name, in its held folder
+        throw error;
+      });
+      if (!handle) {
+        const stats = await fs.lstat(place.diskPath);
+        await fs.chmod(place.diskPath, metadata.mode & 0o7777);
+        if (stats.isFile()) await fs.utimes(place.diskPath, toSeconds(metadata.mtimeNs), toSeconds(metadata.mtimeNs));
+        return;
+      }
+      try {
+        const existing = await handle.stat();
+        await handle.chmod(metadata.mode & 0o7777);
+        if (existing.isFile()) await handle.utimes(toSeconds(metadata.mtimeNs), toSeconds(metadata.mtimeNs));
+      } finally {
+        await handle.close();
+      }
+    });
   }
 
   async makeFolder(inventoryPath: string, mode: number, options: WriteOptions = {}): Promise<void> {
-    const place = await this.#paths.resolve(inventoryPath, 'write');
-    const existing = await lstatOrNull(place.diskPath);
-    if (existing && !existing.isDirectory()) await this.#setAside(place, options.trash !== false);
-    if (!existing?.isDirectory()) await fs.mkdir(place.diskPath, { mode: mode & 0o7777 });
-    await fs.chmod(place.diskPath, mode & 0o7777);
-    await this.#folders.sync(path.dirname(place.diskPath));
+    await this.#holding(inventoryPath, async (place) => {
+      const existing = await lstatOrNull(place.diskPath);
+      if (existing && !existing.isDirectory()) await this.#setAside(place, options.trash !== false);
+      if (!existing?.isDirectory()) await fs.mkdir(place.diskPath, { mode: mode & 0o7777 });
+      const folder = await fs.open(place.diskPath, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      try {
+        await folder.chmod(mode & 0o7777);
+      } finally {
+        await folder.close();
+      }
+      await this.#folders.sync(place.folderPath);
+    });
   }
 
   async makeLink(inventoryPath: string, target: string, options: WriteOptions = {}): Promise<void> {
-    const place = await this.#paths.resolve(inventoryPath, 'write');
-    const temporary = temporaryPathFor(place.diskPath);
-    await fs.symlink(target, temporary);
-    try {
-      const existing = await lstatOrNull(place.diskPath);
-      if (existing?.isDirectory()) await this.#setAside(place, options.trash !== false);
-      else if (existing && options.trash !== false) await this.#trash.keep(place, 'link');
-      await fs.rename(temporary, place.diskPath);
-      await this.#folders.sync(path.dirname(place.diskPath));
-    } catch (error) {
-      await fs.rm(temporary, { force: true });
-      throw error;
-    }
+    await this.#holding(inventoryPath, async (place) => {
+      const temporary = temporaryPathFor(place.diskPath);
+      await fs.symlink(target, temporary);
+      try {
+        const existing = await lstatOrNull(place.diskPath);
+        if (existing?.isDirectory()) await this.#setAside(place, options.trash !== false);
+        else if (existing && options.trash !== false) await this.#trash.keep(place, 'link');
+        await fs.rename(temporary, place.diskPath);
+        await this.#folders.sync(place.folderPath);
+      } catch (error) {
+        await fs.rm(temporary, { force: true });
+        throw error;
+      }
+    });
   }
 
   async remove(inventoryPath: string, options: RemoveOptions = {}): Promise<void> {
-    const place = await this.#paths.resolve(inventoryPath, 'write');
-    if (place.relative === '') throw new IoError(`${inventoryPath} is a source root; it is never removed`, { path: place.diskPath });
-    if (!await lstatOrNull(place.diskPath)) return;
-    await this.#setAside(place, options.trash !== false);
-    await this.#folders.sync(path.dirname(place.diskPath));
+    await this.#holding(inventoryPath, async (place) => {
+      if (place.relative === '') throw new IoError(`${inventoryPath} is a source root; it is never removed`, { path: place.shownPath });
+      if (!await lstatOrNull(place.diskPath)) return;
+      await this.#setAside(place, options.trash !== false);
+      await this.#folders.sync(place.folderPath);
+    });
+  }
+
+  async #holding(inventoryPath: string, work: (place: ResolvedPath) => Promise<void>): Promise<void> {
+    const place = await this.#paths.hold(inventoryPath, 'write');
+    try {
+      await work(place);
+    } finally {
+      await place.release();
+    }
   }
 
   // Moves an entry out of the way: into the trash, or deleted.

@@ -1,8 +1,9 @@
 // Turns an inventory path from a caller (or a peer) into a place on disk, refusing anything that
 // could reach outside the source: not a plain inventory path, an unknown source, a read-only
 // source for a write, or a folder on the way that is a symlink (a link swapped in under a folder
-// must not redirect a write). The parents are checked with lstat one by one.
-import { promises as fs } from 'node:fs';
+// must not redirect a read or a write).
+import { constants, existsSync, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ReadOnlyError, UnsafePathError } from '../errors.js';
 import type { SourceSpec } from './data-node.js';
@@ -14,8 +15,27 @@ export interface ResolvedPath {
   root: string;
   /** Relative to the root, '/'-separated ('' for the root itself). */
   relative: string;
+  /**
+   * Where to operate on the entry. On Linux it goes through a handle on its parent folder, opened
+   * one component at a time without following links: a link swapped in on the way afterwards
+   * redirects nothing. Valid until the place is released.
+   */
   diskPath: string;
+  /** The entry's folder, in the same form (for calls that take a folder and names). */
+  folderPath: string;
+  /** root/relative: for messages. */
+  shownPath: string;
 }
+
+export interface HeldPaths {
+  places: ResolvedPath[];
+  /** Closes the folder handle; the places' paths are not to be used after. */
+  release: () => Promise<void>;
+}
+
+// /proc/self/fd/N/name resolves N to the open folder itself, not to a path looked up again.
+const PINNED = process.platform === 'linux' && existsSync('/proc/self/fd');
+const FOLDER_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
 
 export class SourcePaths {
   readonly #sources: ReadonlyMap<string, SourceSpec>;
@@ -25,7 +45,7 @@ export class SourcePaths {
     this.#sources = new Map(sources.map((source) => [source.alias, source]));
   }
 
-  async resolve(inventoryPath: string, access: 'read' | 'write'): Promise<ResolvedPath> {
+  #check(inventoryPath: string, access: 'read' | 'write'): { source: SourceSpec; relative: string } {
     if (typeof inventoryPath !== 'string' || !isSafeInventoryPath(inventoryPath)) {
       throw new UnsafePathError(`not a plain inventory path: ${JSON.stringify(inventoryPath)}`);
     }
@@ -34,44 +54,95 @@ export class SourcePaths {
     const source = this.#sources.get(alias);
     if (!source) throw new UnsafePathError(`no source named ${JSON.stringify(alias)} on this node`);
     if (access === 'write' && source.readOnly) throw new ReadOnlyError(`source ${alias} is read-only; ${inventoryPath} was not changed`);
-    const relative = slash < 0 ? '' : inventoryPath.slice(slash + 1);
-    let root = this.#roots.get(alias);
+    return { source, relative: slash < 0 ? '' : inventoryPath.slice(slash + 1) };
+  }
+
+  #root(source: SourceSpec): Promise<string> {
+    let root = this.#roots.get(source.alias);
     if (!root) {
       root = fs.realpath(source.path);
-      this.#roots.set(alias, root);
+      this.#roots.set(source.alias, root);
     }
-    const realRoot = await root;
-    const parts = relative === '' ? [] : relative.split('/');
-    let folder = realRoot;
-    for (const part of parts.slice(0, -1)) {
-      folder = path.join(folder, part);
-      const stats = await fs.lstat(folder).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return null;
-        throw error;
-      });
-      if (stats === null) break;  // a missing parent: the operation itself fails with ENOENT
-      if (!stats.isDirectory()) throw new UnsafePathError(`${inventoryPath}: ${path.relative(realRoot, folder)} is not a folder (a link?)`);
-    }
-    return { source, root: realRoot, relative, diskPath: parts.length === 0 ? realRoot : path.join(realRoot, ...parts) };
+    return root;
+  }
+
+  /** One entry, its folder held until `release`. */
+  async hold(inventoryPath: string, access: 'read' | 'write'): Promise<ResolvedPath & { release: () => Promise<void> }> {
+    const { places, release } = await this.holdSiblings([inventoryPath], access);
+    return { ...places[0]!, release };
   }
 
   /**
-   * Entries of one folder (paths with the same parent, not the source root), checked as `resolve`
-   * checks one: the folders on the way are looked at once for all of them.
+   * Entries of one folder (paths with the same parent), checked as one is: the folders on the way
+   * are walked once for all of them.
    */
-  async resolveSiblings(inventoryPaths: readonly string[], access: 'read' | 'write'): Promise<ResolvedPath[]> {
-    const first = await this.resolve(inventoryPaths[0]!, access);
-    const parent = inventoryPaths[0]!.slice(0, inventoryPaths[0]!.lastIndexOf('/') + 1);
-    const folderDisk = path.dirname(first.diskPath);
-    const folderRelative = first.relative.slice(0, first.relative.lastIndexOf('/') + 1);
-    return inventoryPaths.map((inventoryPath, i) => {
-      if (i === 0) return first;
-      if (typeof inventoryPath !== 'string' || !isSafeInventoryPath(inventoryPath) || !inventoryPath.startsWith(parent) ||
-        inventoryPath.indexOf('/', parent.length) >= 0) {
+  async holdSiblings(inventoryPaths: readonly string[], access: 'read' | 'write'): Promise<HeldPaths> {
+    const first = inventoryPaths[0]!;
+    const { source, relative } = this.#check(first, access);
+    const parent = first.slice(0, first.lastIndexOf('/') + 1);
+    const names = inventoryPaths.map((inventoryPath, i) => {
+      if (i === 0) return relative === '' ? '' : relative.slice(relative.lastIndexOf('/') + 1);
+      this.#check(inventoryPath, access);
+      if (!inventoryPath.startsWith(parent) || parent === '' || inventoryPath.indexOf('/', parent.length) >= 0) {
         throw new UnsafePathError(`not an entry of ${JSON.stringify(parent)}: ${JSON.stringify(inventoryPath)}`);
       }
-      const name = inventoryPath.slice(parent.length);
-      return { source: first.source, root: first.root, relative: folderRelative + name, diskPath: path.join(folderDisk, name) };
+      return inventoryPath.slice(parent.length);
     });
+    const root = await this.#root(source);
+    const folderParts = relative === '' ? [] : relative.split('/').slice(0, -1);
+    const folderRelative = folderParts.length === 0 ? '' : `${folderParts.join('/')}/`;
+    const shownFolder = path.join(root, ...folderParts);
+    const { folder, release } = PINNED ? await walk(root, folderParts, first) : { folder: await checkFolders(root, folderParts, first), release: async () => undefined };
+    const places = names.map((name) => ({
+      source, root, relative: relative === '' && name === '' ? '' : folderRelative + name,
+      diskPath: name === '' ? root : `${folder}/${name}`, folderPath: folder, shownPath: path.join(shownFolder, name),
+    }));
+    return { places, release };
   }
+}
+
+// Opens the folders from the root down, each with O_NOFOLLOW through the handle of the one above.
+// A missing folder ends the walk: what remains is named under the last one, and the operation
+// itself fails with ENOENT.
+async function walk(root: string, parts: readonly string[], inventoryPath: string): Promise<{ folder: string; release: () => Promise<void> }> {
+  let handle: FileHandle = await fs.open(root, FOLDER_FLAGS);
+  let depth = 0;
+  try {
+    for (; depth < parts.length; depth++) {
+      let next: FileHandle;
+      try {
+        next = await fs.open(`/proc/self/fd/${handle.fd}/${parts[depth]}`, FOLDER_FLAGS | constants.O_NOFOLLOW);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') break;
+        if (code === 'ELOOP' || code === 'ENOTDIR') {
+          throw new UnsafePathError(`${inventoryPath}: ${parts.slice(0, depth + 1).join('/')} is not a folder (a link?)`);
+        }
+        throw error;
+      }
+      await handle.close();
+      handle = next;
+    }
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const held = handle;
+  const rest = parts.slice(depth);
+  return { folder: [`/proc/self/fd/${held.fd}`, ...rest].join('/'), release: () => held.close() };
+}
+
+// Elsewhere: the folders on the way are checked with lstat one by one.
+async function checkFolders(root: string, parts: readonly string[], inventoryPath: string): Promise<string> {
+  let folder = root;
+  for (const part of parts) {
+    folder = path.join(folder, part);
+    const stats = await fs.lstat(folder).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (stats === null) break;
+    if (!stats.isDirectory()) throw new UnsafePathError(`${inventoryPath}: ${path.relative(root, folder)} is not a folder (a link?)`);
+  }
+  return path.join(root, ...parts);
 }

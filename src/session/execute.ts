@@ -1,6 +1,6 @@
 // Runs planned actions against DataNodes. Files move a few at once; a folder is created (or an
-// entry removed) only when everything before it has finished, so a file never waits on a folder
-// that is still being made. Content that several targets need whole is read once at the source.
+// entry removed) before anything after it starts, so a file never waits on a folder that is still
+// being made, while the writes before it go on. Content that several targets need whole is read once at the source.
 import { AbortedError, describeFailure } from '../errors.js';
 import { groupBy } from '../node/group-by.js';
 import { BATCH_FILE_LIMIT, type DataNode, type ExpectedFile, type FileRead, type FileWriteResult } from '../node/data-node.js';
@@ -76,6 +76,12 @@ function readsWhatItWrites(actions: ReadonlyArray<WriteAction>): boolean {
     || (action.localFrom !== undefined && written.has(`${action.target}\0${action.localFrom}`)));
 }
 
+// What a write reads besides its own path.
+const readKeys = (action: WriteAction): string[] => [
+  ...(action.localFrom !== undefined ? [`${action.target}\0${action.localFrom}`] : []),
+  ...(action.sourcePath !== undefined ? [`${action.from}\0${action.sourcePath}`] : []),
+];
+
 export class Executor {
   readonly #nodes: readonly DataNode[];
   readonly #options: ExecuteOptions;
@@ -83,6 +89,8 @@ export class Executor {
   #small: Array<WriteAction> = [];
   #smallBytes = 0;
   #bytesRunning = 0;
+  // node\0path of what writes under way read besides their own path (local copies, moved sources), with counts.
+  readonly #reading = new Map<string, number>();
   // An error that ends the whole run (cancellation); failures of single actions are outcomes.
   #fatal: unknown = null;
   readonly totals: ExecutionTotals = { done: 0, failed: 0, bytesByMethod: { local: 0, delta: 0, whole: 0 }, bytesRead: 0 };
@@ -97,9 +105,12 @@ export class Executor {
     if (actions.length === 0) return;
     if (this.#options.signal?.aborted) throw new AbortedError();
     if (!actions.every((action) => action.kind === 'write') || readsWhatItWrites(actions)) {
-      // Folders, links and removals change the tree under later paths, and a version kept aside
-      // must be read before its path is overwritten: such actions run alone, in their order.
-      await this.drain();
+      // Folders, links and removals change the tree under later paths: they run in their order,
+      // before anything later is submitted. Writes already under way are of other paths and go on,
+      // unless one of them reads what this changes (a local copy from it), or a version kept aside
+      // must be read before its path is overwritten.
+      const writes = actions.filter((action): action is WriteAction => action.kind === 'write');
+      if (readsWhatItWrites(writes) || actions.some((action) => this.#isBeingRead(action.target, action.path))) await this.drain();
       for (const action of actions) await this.#run(action);
       return;
     }
@@ -112,7 +123,22 @@ export class Executor {
       if (this.#small.length >= SMALL_BATCH_FILES || this.#smallBytes >= SMALL_BATCH_BYTES) await this.#flushSmall();
       return;
     }
-    await this.#schedule(bytes, () => this.#writes(actions));
+    const reads = actions.flatMap(readKeys);
+    for (const key of reads) this.#reading.set(key, (this.#reading.get(key) ?? 0) + 1);
+    await this.#schedule(bytes, () => this.#writes(actions).finally(() => {
+      for (const key of reads) {
+        const left = this.#reading.get(key)! - 1;
+        if (left === 0) this.#reading.delete(key);
+        else this.#reading.set(key, left);
+      }
+    }));
+  }
+
+  // Whether a write under way reads `path` (or something below it) on node `target`, other than at its own path.
+  #isBeingRead(target: number, path: string): boolean {
+    const key = `${target}\0${path}`;
+    for (const reading of this.#reading.keys()) if (reading === key || reading.startsWith(`${key}/`)) return true;
+    return false;
   }
 
   async #flushSmall(): Promise<void> {

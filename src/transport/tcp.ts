@@ -23,11 +23,16 @@ type Settings = Required<TcpTransportOptions>;
 // 64 bytes over 4 MiB: a layer above (the secure link's record header and tag) still carries 4 MiB frames.
 const DEFAULT_MAX_FRAME = (4 << 20) + 64;
 const HEADER_BYTES = 4;
+const SEND_BUDGET = 4 << 20;
 const KEEPALIVE = Buffer.alloc(HEADER_BYTES);
+// What a queued frame costs beyond its bytes (its object), so a flood of tiny frames reaches the high-water mark too.
+const QUEUED_FRAME_OVERHEAD = 64;
 
-function positiveInteger(value: number | undefined, fallback: number, option: string, limit = Number.MAX_SAFE_INTEGER): number {
+function positiveInteger(value: number | undefined, fallback: number, option: string, limit?: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1 || value > limit) throw new InvalidArgumentError(`${option} must be a whole number from 1 up, at most ${limit}: not ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1 || value > (limit ?? Number.MAX_SAFE_INTEGER)) {
+    throw new InvalidArgumentError(`${option} must be a whole number from 1${limit === undefined ? '' : ` to ${limit}`}, not ${value}`);
+  }
   return value;
 }
 
@@ -61,6 +66,35 @@ function systemCode(error: Error): string {
   return (error as NodeJS.ErrnoException).code ?? error.message;
 }
 
+// Received frames waiting for the reader. Array.shift() moves every element once an array is large,
+// so frames are taken by index and the taken ones dropped in one go.
+class FrameQueue {
+  #items: Array<Buffer | undefined> = [];
+  #head = 0;
+  /** The queued frames' bytes and overhead. */
+  cost = 0;
+
+  push(frame: Buffer): void {
+    this.#items.push(frame);
+    this.cost += frame.length + QUEUED_FRAME_OVERHEAD;
+  }
+
+  shift(): Buffer | undefined {
+    const frame = this.#items[this.#head];
+    if (frame === undefined) return undefined;
+    this.#items[this.#head++] = undefined;
+    this.cost -= frame.length + QUEUED_FRAME_OVERHEAD;
+    if (this.#head === this.#items.length) {
+      this.#items.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return frame;
+  }
+}
+
 export class TcpLink implements Link {
   readonly maxFrame: number;
   /** The peer's `host:port`, for messages. */
@@ -78,8 +112,7 @@ export class TcpLink implements Link {
   #unparsedBytes = 0;
   #frameLength: number | null = null;
 
-  readonly #frames: Buffer[] = [];
-  #queuedBytes = 0;
+  readonly #frames = new FrameQueue();
   #paused = false;
   #reading = false;
   #readerWaiting: (() => void) | null = null;
@@ -112,7 +145,7 @@ export class TcpLink implements Link {
     this.#keepaliveTimer = setTimeout(() => this.#sendKeepalive(), settings.keepaliveMs).unref();
   }
 
-  /** Resolves when the socket can take more; the frame is written as it is, so it must not change until then. */
+  /** Resolves when the socket can take more. The frame is written as it is, not copied: it must not change afterwards. */
   async send(frame: Uint8Array): Promise<void> {
     const blocked = this.#writeBlocked();
     if (blocked) throw blocked;
@@ -126,7 +159,9 @@ export class TcpLink implements Link {
     const ready = this.#socket.write(frame);
     this.#socket.uncork();
     this.#keepaliveTimer.refresh();
-    if (ready) return;
+    // A few frames may wait in the socket, so the next one is prepared (sealed) while the kernel
+    // writes this one; the socket's own mark (16 KiB) would wait after every large frame.
+    if (ready || this.#socket.writableLength <= SEND_BUDGET) return;
     await new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
   }
 
@@ -136,8 +171,7 @@ export class TcpLink implements Link {
     for (;;) {
       const frame = this.#frames.shift();
       if (frame !== undefined) {
-        this.#queuedBytes -= frame.length;
-        if (this.#paused && this.#queuedBytes <= this.#settings.highWaterMarkBytes) {
+        if (this.#paused && this.#frames.cost <= this.#settings.highWaterMarkBytes) {
           this.#paused = false;
           this.#socket.resume();
           // Nothing was read while paused: the silence was ours, not the peer's.
@@ -154,16 +188,18 @@ export class TcpLink implements Link {
     }
   }
 
-  /** A clean close sends what was sent and ends the socket; with an error, it resets the connection. */
+  /**
+   * A clean close flushes what was sent, ends the socket and resolves once the peer ended too. With an error, it
+   * resets the connection: the peer's frames() fails with a TransportError (the error itself does not cross TCP).
+   */
   close(error?: Error): Promise<void> {
     if (this.#closing) return this.#closed;
     this.#closing = true;
-    const wasFailed = this.#failure !== null;
     this.#finishIncoming();
     if (error) {
       this.#releaseWriters(new LinkClosedError(`the link to ${this.remoteAddress} was closed`, { cause: error }));
       this.#reset();
-    } else if (!wasFailed) {
+    } else if (!this.#failure) {
       // Frames already sent are flushed before the FIN; a peer that never answers it is cut after the idle timeout.
       this.#releaseWriters(null);
       this.#socket.end();
@@ -202,9 +238,8 @@ export class TcpLink implements Link {
       const frame = this.#take(this.#frameLength);
       this.#frameLength = null;
       this.#frames.push(frame);
-      this.#queuedBytes += frame.length;
     }
-    if (!this.#paused && this.#queuedBytes > this.#settings.highWaterMarkBytes) {
+    if (!this.#paused && this.#frames.cost > this.#settings.highWaterMarkBytes) {
       this.#paused = true;
       this.#socket.pause();
     }
@@ -217,26 +252,29 @@ export class TcpLink implements Link {
     const first = this.#chunks[0]!;
     if (first.length - this.#chunkOffset >= count) {
       const view = first.subarray(this.#chunkOffset, this.#chunkOffset + count);
-      this.#advance(first, count);
+      this.#chunkOffset += count;
+      if (this.#chunkOffset === first.length) {
+        this.#chunks.shift();
+        this.#chunkOffset = 0;
+      }
       return view;
     }
     const copy = Buffer.allocUnsafe(count);
     let filled = 0;
+    let used = 0;
     while (filled < count) {
-      const chunk = this.#chunks[0]!;
+      const chunk = this.#chunks[used]!;
       const copied = chunk.copy(copy, filled, this.#chunkOffset, Math.min(chunk.length, this.#chunkOffset + count - filled));
       filled += copied;
-      this.#advance(chunk, copied);
+      this.#chunkOffset += copied;
+      if (this.#chunkOffset === chunk.length) {
+        used++;
+        this.#chunkOffset = 0;
+      }
     }
+    // One splice for all the chunks used: a frame trickled in many small reads stays linear.
+    this.#chunks.splice(0, used);
     return copy;
-  }
-
-  #advance(chunk: Buffer, count: number): void {
-    this.#chunkOffset += count;
-    if (this.#chunkOffset === chunk.length) {
-      this.#chunks.shift();
-      this.#chunkOffset = 0;
-    }
   }
 
   #onEnd(): void {
@@ -358,7 +396,7 @@ export class TcpTransport implements Transport {
         onAbort = () => reject(aborted());
         onError = (error) => reject(new TransportError(`could not connect to ${address}: ${systemCode(error)}`, { cause: error }));
         timer = setTimeout(() => reject(new TimeoutError(`connecting to ${address} timed out after ${this.#settings.connectTimeoutMs} ms`)),
-          1e9);
+          this.#settings.connectTimeoutMs);
         signal?.addEventListener('abort', onAbort, { once: true });
         socket.once('error', onError);
         socket.once('connect', resolve);
