@@ -42,8 +42,22 @@ t.test('seal matches node:crypto and open inverts it, at every size', async (t) 
       t.ok(sealed.equals(reference(keyBytes, nonce, aad, plaintext)), `same as node:crypto, ${size} bytes, aad ${aadSize}`);
       t.ok(referenceOpen(keyBytes, nonce, aad, sealed).equals(plaintext), `node:crypto opens it, ${size} bytes`);
       t.ok(key.open(nonce, aad, sealed).equals(plaintext), `round trip, ${size} bytes, aad ${aadSize}`);
+      const inPlace = key.openInPlace(nonce, aad, sealed);
+      t.ok(inPlace.equals(plaintext), `in place, ${size} bytes`);
+      t.equal(inPlace.buffer, sealed.buffer, 'in place: a view of the sealed bytes, nothing allocated');
     }
   }
+});
+
+t.test('in place, a frame that fails authentication is zeroed and refused', async (t) => {
+  const key = new AeadKey(randomBytes(32));
+  const nonce = randomBytes(12);
+  const sealed = key.seal(nonce, Buffer.alloc(0), Buffer.alloc(1000, 7));
+  sealed[10]! ^= 1;
+  t.throws(() => key.openInPlace(nonce, Buffer.alloc(0), sealed), IntegrityError);
+  t.ok(sealed.subarray(0, 1000).equals(Buffer.alloc(1000)), 'no unauthenticated plaintext is left where it was decrypted');
+  t.throws(() => key.openInPlace(nonce, Buffer.alloc(0), Buffer.alloc(5)), IntegrityError, 'shorter than a tag');
+  t.throws(() => key.openInPlace(Buffer.alloc(3), Buffer.alloc(0), sealed), { code: 'DELTANODE_ERR_INVALID_ARGUMENT' });
 });
 
 t.test('a known answer: the all-zero key, nonce and block', async (t) => {

@@ -36,7 +36,8 @@ async function host(t: Test, dir: string, args: string[], env: Record<string, st
   const codeFile = path.join(dir, `code-${Math.random().toString(36).slice(2)}`);
   const hosting = run(['host', '--listen', '127.0.0.1:0', '--code-file', codeFile, '--state', path.join(dir, 'host-state'), ...args], env);
   t.teardown(() => void hosting.child.kill('SIGKILL'));
-  await until(async () => (await fs.stat(codeFile).catch(() => null)) !== null || hosting.child.exitCode !== null, 'the join code');
+  await until(async () => (await fs.readFile(codeFile, 'utf8').catch(() => '')).endsWith('\n') || hosting.child.exitCode !== null,
+    'the join code');
   const code = (await fs.readFile(codeFile, 'utf8').catch(() => '')).trim();
   return { hosting, code };
 }

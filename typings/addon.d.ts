@@ -100,6 +100,8 @@ export interface NativeAeadKey {
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): number;
   /** The plaintext, or a throw with code DELTANODE_ERR_INTEGRITY when the tag does not verify (or is cut off). */
   open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer;
+  /** In place: the plaintext overwrites the start of `sealed`; returns its length. */
+  open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, inPlace: true): number;
   /** Frees both contexts and the key schedule in them; later seal/open calls throw. */
   dispose(): void;
 }

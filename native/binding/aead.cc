@@ -120,7 +120,7 @@ class AeadKey final : public Napi::ObjectWrap<AeadKey> {
     return out;
   }
 
-  // open(nonce, aad, sealed): the plaintext, or an integrity error. Plaintext is written before the
+  // open(nonce, aad, sealed, inPlace?): the plaintext (or its length, in place), or an integrity error. Plaintext is written before the
   // tag is checked (GCM checks at the end), so on failure the output is zeroed and dropped unseen.
   Napi::Value open(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -135,13 +135,19 @@ class AeadKey final : public Napi::ObjectWrap<AeadKey> {
     // The tag is copied because the ctrl call takes a non-const pointer.
     uint8_t tag[kTagBytes];
     std::copy_n(sealed.Data() + length, kTagBytes, tag);
-    auto plaintext = Napi::Buffer<uint8_t>::New(env, length);
+    // In place: the plaintext overwrites the ciphertext (OpenSSL allows out == in), and no
+    // buffer is allocated; the caller takes its first `length` bytes.
+    bool inPlace = info.Length() > 3 && info[3].ToBoolean().Value();
+    Napi::Uint8Array plaintext = inPlace ? sealed : Napi::Buffer<uint8_t>::New(env, length);
     int tail = 0;
     bool decrypted = EVP_DecryptInit_ex(open_, nullptr, nullptr, nullptr, nonce.Data()) == 1 &&
                      EVP_CIPHER_CTX_ctrl(open_, EVP_CTRL_AEAD_SET_TAG, int(kTagBytes), tag) == 1 &&
                      update(open_, false, nullptr, aad.Data(), aad.ByteLength()) &&
                      update(open_, false, plaintext.Data(), sealed.Data(), length);
-    if (decrypted && EVP_DecryptFinal_ex(open_, plaintext.Data() + length, &tail) == 1) return plaintext;
+    if (decrypted && EVP_DecryptFinal_ex(open_, plaintext.Data() + length, &tail) == 1) {
+      if (inPlace) return Napi::Number::New(env, double(length));
+      return plaintext;
+    }
     if (length) OPENSSL_cleanse(plaintext.Data(), length);
     if (!decrypted) throw internal_error(env, "open");
     throw make_error(env, "DELTANODE_ERR_INTEGRITY", "an encrypted frame failed authentication");

@@ -48,6 +48,9 @@ export async function memberSetup(values: { state?: string | undefined; 'passwor
 
 /** Writes a join code for scripts, readable by its owner only (it holds the secret). */
 export async function writeCodeFile(file: string, code: string): Promise<void> {
-  await fs.rm(file, { force: true });
-  await fs.writeFile(file, `${code}\n`, { mode: 0o600, flag: 'wx' });
+  // Whole or not at all: a script that sees the file sees the code (written aside, then renamed).
+  const temporary = `${file}.${process.pid}.deltanode-tmp`;
+  await fs.rm(temporary, { force: true });
+  await fs.writeFile(temporary, `${code}\n`, { mode: 0o600, flag: 'wx' });
+  await fs.rename(temporary, file);
 }

@@ -91,6 +91,27 @@ export class AeadKey {
     }
   }
 
+  /**
+   * As open(), decrypting over `sealed` itself: the result is a view of its first bytes, and no
+   * buffer is allocated. For frames this side owns (a received frame nobody else reads).
+   */
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
+    const native = this.#live();
+    checkBytes('nonce', nonce, AeadKey.NONCE_BYTES);
+    checkBytes('aad', aad);
+    checkBytes('sealed', sealed);
+    if (sealed.byteLength < AeadKey.TAG_BYTES) {
+      throw new IntegrityError(`an encrypted frame of ${sealed.byteLength} bytes is shorter than its tag`);
+    }
+    let length: number;
+    try {
+      length = native.open(nonce, aad, sealed, true);
+    } catch (error) {
+      throw fromNativeError(error);
+    }
+    return Buffer.from(sealed.buffer, sealed.byteOffset, length);
+  }
+
   /** Frees the key schedule now rather than at garbage collection; later calls throw. Idempotent. */
   dispose(): void {
     this.#native?.dispose();
