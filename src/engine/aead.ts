@@ -76,14 +76,7 @@ export class AeadKey {
 
   /** The plaintext of what seal() made with this key, nonce and aad; IntegrityError for anything else. */
   open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
-    const native = this.#live();
-    checkBytes('nonce', nonce, AeadKey.NONCE_BYTES);
-    checkBytes('aad', aad);
-    checkBytes('sealed', sealed);
-    // A frame cut shorter than a tag is damage in transit, like any other failed check.
-    if (sealed.byteLength < AeadKey.TAG_BYTES) {
-      throw new IntegrityError(`an encrypted frame of ${sealed.byteLength} bytes is shorter than its tag`);
-    }
+    const native = this.#openable(nonce, aad, sealed);
     try {
       return native.open(nonce, aad, sealed);
     } catch (error) {
@@ -96,13 +89,7 @@ export class AeadKey {
    * buffer is allocated. For frames this side owns (a received frame nobody else reads).
    */
   openInPlace(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Buffer {
-    const native = this.#live();
-    checkBytes('nonce', nonce, AeadKey.NONCE_BYTES);
-    checkBytes('aad', aad);
-    checkBytes('sealed', sealed);
-    if (sealed.byteLength < AeadKey.TAG_BYTES) {
-      throw new IntegrityError(`an encrypted frame of ${sealed.byteLength} bytes is shorter than its tag`);
-    }
+    const native = this.#openable(nonce, aad, sealed);
     let length: number;
     try {
       length = native.open(nonce, aad, sealed, true);
@@ -110,6 +97,18 @@ export class AeadKey {
       throw fromNativeError(error);
     }
     return Buffer.from(sealed.buffer, sealed.byteOffset, length);
+  }
+
+  #openable(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): NativeAeadKey {
+    const native = this.#live();
+    checkBytes('nonce', nonce, AeadKey.NONCE_BYTES);
+    checkBytes('aad', aad);
+    checkBytes('sealed', sealed);
+    // A frame cut shorter than a tag is damage in transit, like any other failed check.
+    if (sealed.byteLength < AeadKey.TAG_BYTES) {
+      throw new IntegrityError(`an encrypted frame of ${sealed.byteLength} bytes is shorter than its tag`);
+    }
+    return native;
   }
 
   /** Frees the key schedule now rather than at garbage collection; later calls throw. Idempotent. */
