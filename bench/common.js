@@ -1,6 +1,6 @@
 // What the benchmark scripts share: where the project and its command are, medians, table
 // columns, and the JSON file each run leaves in bench/results/.
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,3 +51,13 @@ export function smallFiles(tree, count) {
     writeFileSync(path.join(folder, `f${i}.bin`), block.subarray(0, length));
   }
 }
+
+/** Empties (or makes) each folder. */
+export const fresh = (...folders) => folders.forEach((folder) => {
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+});
+
+/** rsync --stats: "Total bytes sent: N" plus "Total bytes received: N". */
+export const rsyncBytes = (stdout) => ['sent', 'received'].reduce((sum, word) =>
+  sum + Number((stdout.match(new RegExp(`Total bytes ${word}: ([\\d,]+)`)) ?? ['', '0'])[1].replace(/,/g, '')), 0);

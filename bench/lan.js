@@ -29,13 +29,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import { appendFileSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bigFile, cliPath as cli, median, pad, smallFiles, writeResults } from './common.js';
+import { bigFile, cliPath as cli, fresh, median, pad, rsyncBytes, smallFiles, writeResults } from './common.js';
 
 const self = fileURLToPath(import.meta.url);
 const COUNT_ENV = 'DELTANODE_LAN_BENCH_COUNT';
@@ -189,10 +189,6 @@ async function benchmark() {
   const nodeFlags = (name) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}-${++profiles}.cpuprofile`] : []);
   const loadBefore = os.loadavg();
 
-  const fresh = (...folders) => folders.forEach((folder) => {
-    rmSync(folder, { recursive: true, force: true });
-    mkdirSync(folder, { recursive: true });
-  });
   // Reads a tree so both tools find it in the page cache.
   const warm = (folder) => spawnSync('sh', ['-c', 'find "$1" -type f -print0 | xargs -0 cat > /dev/null', 'warm', folder]);
 
@@ -265,9 +261,6 @@ async function benchmark() {
     return { gbps: r.bytes / r.seconds / 1e9, receiver: r, sender: s };
   }
 
-  // rsync --stats: "Total bytes sent: N" and "Total bytes received: N".
-  const rsyncBytes = (stdout) => ['sent', 'received'].reduce((sum, word) =>
-    sum + Number((stdout.match(new RegExp(`Total bytes ${word}: ([\\d,]+)`)) ?? ['', '0'])[1].replace(/,/g, '')), 0);
   let daemon = null;
   let daemonPort = 0;
   const modules = { big: path.join(dir, 'big-rsync'), small: path.join(dir, 'small-rsync') };

@@ -5,11 +5,11 @@
 //
 //   node bench/sync.js [--size MiB] [--files N] [--runs N] [--dir DIR] [--json FILE]
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { bigFile, cliPath as cli, median, pad, smallFiles, writeResults } from './common.js';
+import { bigFile, cliPath as cli, fresh, median, pad, rsyncBytes, smallFiles, writeResults } from './common.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,13 +41,6 @@ function run(command, args) {
   return { seconds, stdout: result.stdout };
 }
 const deltanode = (...args) => run(process.execPath, [cli, ...args]);
-const fresh = (...folders) => folders.forEach((folder) => {
-  rmSync(folder, { recursive: true, force: true });
-  mkdirSync(folder, { recursive: true });
-});
-// rsync --stats: "Total bytes sent: N" and "Total bytes received: N".
-const rsyncBytes = (stdout) => ['sent', 'received'].reduce((sum, word) =>
-  sum + Number((stdout.match(new RegExp(`Total bytes ${word}: ([\\d,]+)`)) ?? ['', '0'])[1].replace(/,/g, '')), 0);
 
 const rows = [];
 rmSync(dir, { recursive: true, force: true });

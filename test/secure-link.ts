@@ -76,7 +76,7 @@ t.test('either end can refuse the other\'s identity, and the other learns why', 
   t.match(plain.initiator.error, { code: 'DELTANODE_ERR_IDENTITY' }, 'any refusal counts as an identity refusal');
 });
 
-t.test('the peer\'s identity is the one that signed: a swapped key or name fails', async (t) => {
+t.test('checkPeer is given the name the peer signed', async (t) => {
   const seen: string[] = [];
   const { initiator } = await handshakePair({ checkPeer: (peer) => void seen.push(peer.name) });
   t.same(seen, ['host']);

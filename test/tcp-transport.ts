@@ -89,6 +89,15 @@ function wire(payload: string): Buffer {
   return Buffer.concat([header(Buffer.byteLength(payload)), Buffer.from(payload)]);
 }
 
+/** A transport listening on loopback, its accepted links in order; the listener closes at the test's end. */
+async function listening(t: Test, options: TcpTransportOptions = {}) {
+  const transport = new TcpTransport(options);
+  const accepted = acceptor();
+  const listener = await transport.listen('127.0.0.1:0', accepted.onLink);
+  t.teardown(() => listener.close());
+  return { transport, accepted, listener };
+}
+
 async function rawConnect(t: Test, address: string, options: net.SocketConstructorOpts = {}): Promise<net.Socket> {
   const socket = new net.Socket(options);
   socket.on('error', () => undefined);
@@ -208,10 +217,7 @@ t.test('frames up to maxFrame pass both ways; a bigger one is refused and the li
 });
 
 t.test('zero-length frames are keepalives: never sent by send(), never delivered', async (t) => {
-  const transport = new TcpTransport({ keepaliveMs: 30 });
-  const accepted = acceptor();
-  const listener = await transport.listen('127.0.0.1:0', accepted.onLink);
-  t.teardown(() => listener.close());
+  const { accepted, listener } = await listening(t, { keepaliveMs: 30 });
   const raw = await rawConnect(t, listener.address);
   const link = await accepted.next();
   t.teardown(() => link.close());
@@ -256,10 +262,7 @@ t.test('a reader that does not read makes send() wait, and memory stays bounded'
 });
 
 t.test('a peer that announces a frame over maxFrame fails the link at once', async (t) => {
-  const transport = new TcpTransport({ maxFrame: 1024 });
-  const accepted = acceptor();
-  const listener = await transport.listen('127.0.0.1:0', accepted.onLink);
-  t.teardown(() => listener.close());
+  const { accepted, listener } = await listening(t, { maxFrame: 1024 });
   for (const length of [1025, 0xffff_ffff]) {
     const raw = await rawConnect(t, listener.address);
     const link = await accepted.next();
@@ -277,10 +280,7 @@ t.test('a peer that announces a frame over maxFrame fails the link at once', asy
 });
 
 t.test('frames split across reads, and several in one read, are put together', async (t) => {
-  const transport = new TcpTransport();
-  const accepted = acceptor();
-  const listener = await transport.listen('127.0.0.1:0', accepted.onLink);
-  t.teardown(() => listener.close());
+  const { accepted, listener } = await listening(t);
   const raw = await rawConnect(t, listener.address, {});
   raw.setNoDelay(true);
   const link = await accepted.next();
@@ -301,10 +301,7 @@ t.test('frames split across reads, and several in one read, are put together', a
 });
 
 t.test('a flood of tiny frames queued before the reader reads comes out whole and in order', async (t) => {
-  const transport = new TcpTransport();
-  const accepted = acceptor();
-  const listener = await transport.listen('127.0.0.1:0', accepted.onLink);
-  t.teardown(() => listener.close());
+  const { accepted, listener } = await listening(t);
   const raw = await rawConnect(t, listener.address);
   const link = await accepted.next();
   t.teardown(() => link.close());
@@ -325,10 +322,7 @@ t.test('a flood of tiny frames queued before the reader reads comes out whole an
 });
 
 t.test('a stream cut mid-frame fails frames(); a clean end at a boundary ends them', async (t) => {
-  const transport = new TcpTransport();
-  const accepted = acceptor();
-  const listener = await transport.listen('127.0.0.1:0', accepted.onLink);
-  t.teardown(() => listener.close());
+  const { accepted, listener } = await listening(t);
   const cuts: Array<[string, Buffer]> = [
     ['inside a payload', Buffer.concat([header(10), Buffer.from('abc')])],
     ['inside a length', Buffer.from([0, 0])],
@@ -420,10 +414,7 @@ t.test('a connect that never completes times out; an abort stops it; either way 
 });
 
 t.test('connectFirst: the first address that opens; when none does, every reason', async (t) => {
-  const transport = new TcpTransport();
-  const accepted = acceptor();
-  const listener = await transport.listen('127.0.0.1:0', accepted.onLink);
-  t.teardown(() => listener.close());
+  const { transport, accepted, listener } = await listening(t);
   const refused = await refusedAddress();
   const link = await connectFirst(transport, [refused, 'not an address', listener.address]);
   t.equal(link.remoteAddress, listener.address);
@@ -457,10 +448,7 @@ t.test('connectFirst: the first address that opens; when none does, every reason
 });
 
 t.test('a silent peer fails the link after idleTimeoutMs', async (t) => {
-  const transport = new TcpTransport({ idleTimeoutMs: 150, keepaliveMs: 50 });
-  const accepted = acceptor();
-  const listener = await transport.listen('127.0.0.1:0', accepted.onLink);
-  t.teardown(() => listener.close());
+  const { accepted, listener } = await listening(t, { idleTimeoutMs: 150, keepaliveMs: 50 });
   const raw = await rawConnect(t, listener.address);
   raw.on('data', () => undefined);
   const closed = closedOf(raw);

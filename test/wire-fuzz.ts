@@ -8,9 +8,11 @@ import { encode } from '@msgpack/msgpack';
 import { DeltanodeError } from '../src/errors.js';
 import { secureLink } from '../src/transport/handshake.js';
 import { createMemoryLinkPair } from '../src/transport/memory.js';
+import { SecureLink } from '../src/transport/secure-link.js';
+import { loadSodium } from '../src/transport/sodium.js';
 import { TcpTransport } from '../src/transport/tcp.js';
 import { random } from './fixtures/helpers.js';
-import { handshakePair, memberKeys, SECRET, SESSION_ID } from './fixtures/links.js';
+import { memberKeys, SECRET, SESSION_ID } from './fixtures/links.js';
 
 const scale = Math.max(1, Number(process.env.DELTANODE_FUZZ_ROUNDS ?? 1));
 const typed = (error: unknown) => error instanceof DeltanodeError;
@@ -78,8 +80,7 @@ t.test('TCP framing: random and mutated byte streams from a raw socket', async (
 t.test('the handshake: mutated and random first messages to a host', async (t) => {
   const next = random(11);
   const keys = await memberKeys('host');
-  const sodium = (await import('../src/transport/sodium.js')).loadSodium;
-  const ephemeral = (await sodium()).crypto_box_keypair().publicKey;
+  const ephemeral = (await loadSodium()).crypto_box_keypair().publicKey;
   const valid = encode(['deltanode-hello', 1, 1, SESSION_ID, ephemeral]);
   const untyped: string[] = [];
   let refused = 0;
@@ -108,14 +109,12 @@ t.test('the handshake: mutated and random first messages to a host', async (t) =
 
 t.test('records: random frames after a handshake fail authentication, typed', async (t) => {
   const next = random(13);
-  const { initiator, responder } = await handshakePair();
+  const sodium = await loadSodium();
   const rounds = 200 * scale;
   let refused = 0;
   const untyped: string[] = [];
   for (let round = 0; round < rounds; round++) {
     const [a, b] = createMemoryLinkPair();
-    const { SecureLink } = await import('../src/transport/secure-link.js');
-    const sodium = await (await import('../src/transport/sodium.js')).loadSodium();
     const link = new SecureLink(b, b.frames()[Symbol.asyncIterator](), { sendKey: new Uint8Array(32).fill(1),
       receiveKey: new Uint8Array(32).fill(2), peer: { name: 'x', publicKey: new Uint8Array(32) }, sodium });
     await a.send(bytes(next, next(100)));
@@ -130,6 +129,4 @@ t.test('records: random frames after a handshake fail authentication, typed', as
   }
   t.same(untyped, []);
   t.equal(refused, rounds, `${rounds} random records refused`);
-  await initiator.link!.close();
-  await responder.link!.close();
 });

@@ -50,7 +50,6 @@ export async function runSyncCommand(args: readonly string[], members?: MemberNo
   const specs = positionals.map(parseNodeArgument);
   const rules = values.rules !== undefined ? await readRules(values.rules) : undefined;
   const hash = hashPolicy(values.hash);
-  if (!members) checkFrom(values.from, specs.map((spec) => spec.name));
   const nodes = await commandNodes(specs, values.state, members);
   const names = nodes.map((node) => node.name);
   let from = names[0]!;

@@ -215,18 +215,11 @@ export class LocalWrites {
   }
 
   async *read(inventoryPath: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const place = await this.#paths.hold(inventoryPath, 'read');
-    const handle = await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW).catch(async (error: unknown) => {
-      await place.release();
-      throw error;
-    });
-    await place.release();  // the file is open: the folder no longer matters
+    const { input: handle, size: length } = await this.#openRegular(inventoryPath);
     try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) throw new IoError(`${inventoryPath} is not a regular file`, { path: place.shownPath });
       // Buffers the size of the file (one byte more, so the end shows at once), at most 1 MiB: a
       // 1 MiB buffer for each of many small files was most of a small-file sync's garbage.
-      const size = Math.max(4096, Math.min(stats.size + 1, 1 << 20));
+      const size = Math.max(4096, Math.min(length + 1, 1 << 20));
       for (;;) {
         if (signal?.aborted) throw new AbortedError();
         const buffer = Buffer.allocUnsafe(size);

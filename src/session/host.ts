@@ -63,7 +63,10 @@ export class HostedSession {
     const sessionId = randomBytes(SESSION_ID_BYTES);
     const secret = options.password !== undefined ? await secretFromPassword(options.password, sessionId) : randomBytes(SECRET_BYTES);
     let session: HostedSession | null = null;
-    const listener = await options.transport.listen(options.listen, (link) => void session?.admit(link, sessionId, secret));
+    const listener = await options.transport.listen(options.listen, (link) => {
+      if (session) void session.#admit(link, sessionId, secret);
+      else void link.close();  // none can come before the session exists (connections arrive on a later turn)
+    });
     const addresses = options.advertise ?? advertised(listener.address);
     const joinCode = encodeJoinCode({ sessionId, secret: options.password !== undefined ? null : secret, addresses,
       hostFingerprint: fingerprintDigest(sodium, options.identity.publicKey).subarray(0, FINGERPRINT_BYTES) });
@@ -75,7 +78,7 @@ export class HostedSession {
     return this.#listener.address;
   }
 
-  async admit(link: Link, sessionId: Uint8Array, secret: Uint8Array): Promise<void> {
+  async #admit(link: Link, sessionId: Uint8Array, secret: Uint8Array): Promise<void> {
     if (!this.#listening) return void link.close().catch(() => undefined);
     this.#pending.add(link);
     const options = this.#options;
