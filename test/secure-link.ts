@@ -5,6 +5,9 @@ import { encode } from '@msgpack/msgpack';
 import { createMemoryLinkPair } from '../src/transport/memory.js';
 import { secureLink } from '../src/transport/handshake.js';
 import { IdentityError } from '../src/errors.js';
+import { FrameBuffers } from '../src/transport/frame-buffers.js';
+import { TcpTransport } from '../src/transport/tcp.js';
+import type { Link } from '../src/transport/transport.js';
 import { collect, handshakePair, memberKeys, proxiedPair, SECRET, SESSION_ID } from './fixtures/links.js';
 
 const flip = (frame: Uint8Array, at: number) => {
@@ -181,4 +184,38 @@ t.test('a handshake that does not finish times out; an aborted one stops', async
   await far.close();
   await t.rejects(secureLink(closed, { role: 'responder', sessionId: SESSION_ID, secret: SECRET, keys: await memberKeys('x'), protocolVersion: 1,
     checkPeer: () => undefined }), { code: 'DELTANODE_ERR_HANDSHAKE', message: /closed the link during the handshake/ });
+});
+
+t.test('record buffers are reused only once the link has written them', async (t) => {
+  const pool = new FrameBuffers(3 << 20);
+  t.equal(pool.take(1000).release, undefined, 'a small record is not tracked');
+  const first = pool.take(1 << 20);
+  const second = pool.take(1 << 20);
+  t.not(first.buffer.buffer, second.buffer.buffer, 'two records in flight never share memory');
+  first.release!();
+  t.equal(pool.take(1 << 20).buffer.buffer, first.buffer.buffer, 'a written one is taken again');
+  t.not(pool.take(1 << 20).buffer.buffer, second.buffer.buffer, 'one still in flight is not');
+  for (let i = 0; i < 4; i++) pool.take(1 << 20).release!();
+  t.ok(pool.freeBytes <= 3 << 20, 'free memory stays under its limit');
+
+  // Over TCP with a reader that starts late, records queue in the socket: a buffer reused before the
+  // kernel had it would reach the peer altered and fail authentication.
+  const transport = new TcpTransport();
+  let accepted!: (link: Link) => void;
+  const arrived = new Promise<Link>((resolve) => { accepted = resolve; });
+  const listener = await transport.listen('127.0.0.1:0', (link) => accepted(link));
+  const links: [Link, Link] = [await transport.connect(listener.address), await arrived];
+  const { initiator, responder } = await handshakePair({}, {}, links);
+  const frames = Array.from({ length: 48 }, (_, i) => Buffer.alloc(512 << 10, i));
+  const sending = (async () => {
+    for (const frame of frames) await initiator.link!.send(frame);
+    await initiator.link!.close();
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const received = await collect(responder.link!);
+  await sending;
+  t.equal(received.length, frames.length);
+  t.ok(received.every((frame, i) => frame.length === 512 << 10 && frame.every((byte) => byte === i)), 'every record arrived as sent');
+  await responder.link!.close();
+  await listener.close();
 });

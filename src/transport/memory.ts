@@ -43,12 +43,13 @@ class MemoryLink implements Link {
     this.#highWaterMark = options.highWaterMark ?? 64;
   }
 
-  async send(frame: Uint8Array): Promise<void> {
+  async send(frame: Uint8Array, written?: () => void): Promise<void> {
     const queue = this.#outgoing;
     if (queue.ended || queue.failure) throw new LinkClosedError('the link is closed');
     if (frame.length > this.maxFrame) throw new TransportError(`a frame of ${frame.length} bytes is over the link's ${this.maxFrame}`);
     // The reader may keep the frame: give it its own copy, as a network would.
     queue.frames.push(Uint8Array.prototype.slice.call(frame));
+    written?.();
     queue.wakeReader();
     while (queue.frames.length >= this.#highWaterMark && !queue.ended && !queue.failure) {
       await new Promise<void>((resolve) => queue.writersWaiting.push(resolve));

@@ -7,6 +7,7 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { AeadKey } from '../engine/aead.js';
 import { DeltanodeError, errorForCode, HandshakeError, IntegrityError, LinkClosedError, ProtocolError, TransportError } from '../errors.js';
+import { FrameBuffers } from './frame-buffers.js';
 import type { PeerIdentity } from './handshake.js';
 import type { SodiumApi } from './sodium.js';
 import type { Link } from './transport.js';
@@ -86,6 +87,7 @@ export class SecureLink implements Link {
   readonly #incoming: AsyncIterator<Uint8Array>;
   readonly #send: Direction;
   readonly #receive: Direction;
+  readonly #buffers = new FrameBuffers();
   #closed = false;
   #reading = false;
 
@@ -103,11 +105,11 @@ export class SecureLink implements Link {
   // the order of the counter.
   #record(type: number, payload: Uint8Array): Promise<void> {
     const direction = this.#send;
-    const sealed = Buffer.allocUnsafe(OVERHEAD + payload.length);
+    const { buffer: sealed, release } = this.#buffers.take(OVERHEAD + payload.length);
     sealed[0] = type;
     direction.key.seal(direction.nonce, sealed.subarray(0, 1), payload, sealed.subarray(1));
     direction.advance(payload.length);
-    const sent = this.#inner.send(sealed);
+    const sent = this.#inner.send(sealed, release);
     if (type === Record.Data && direction.due) {
       const notice = Buffer.allocUnsafe(OVERHEAD);
       notice[0] = Record.Rekey;

@@ -145,8 +145,11 @@ export class TcpLink implements Link {
     this.#keepaliveTimer = setTimeout(() => this.#sendKeepalive(), settings.keepaliveMs).unref();
   }
 
-  /** Resolves when the socket can take more. The frame is written as it is, not copied: it must not change afterwards. */
-  async send(frame: Uint8Array): Promise<void> {
+  /**
+   * Resolves when the socket can take more. The frame is written as it is, not copied: it must not
+   * change until `written` is called, once the kernel has all of it (not at all if the link fails first).
+   */
+  async send(frame: Uint8Array, written?: () => void): Promise<void> {
     const blocked = this.#writeBlocked();
     if (blocked) throw blocked;
     if (frame.length > this.maxFrame) throw new TransportError(`a frame of ${frame.length} bytes is over the link's ${this.maxFrame}`);
@@ -156,8 +159,16 @@ export class TcpLink implements Link {
     // Corked, header and payload leave in one writev: no copy of the payload, no tiny packet.
     this.#socket.cork();
     this.#socket.write(header);
-    const ready = this.#socket.write(frame);
+    let released = false;
+    const release = written && ((error?: Error | null) => {
+      if (released || error) return;
+      released = true;
+      written();
+    });
+    const ready = this.#socket.write(frame, release);
     this.#socket.uncork();
+    // Nothing left queued: the kernel took all of it already, and its callback comes only later.
+    if (this.#socket.writableLength === 0) release?.();
     this.#keepaliveTimer.refresh();
     // A few frames may wait in the socket, so the next one is prepared (sealed) while the kernel
     // writes this one; the socket's own mark (16 KiB) would wait after every large frame.

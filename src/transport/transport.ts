@@ -5,8 +5,12 @@
 export interface Link {
   /** Frames at most this long are carried. */
   readonly maxFrame: number;
-  /** Sends one frame; resolves when the link can take the next (backpressure). */
-  send(frame: Uint8Array): Promise<void>;
+  /**
+   * Sends one frame; resolves when the link can take the next (backpressure). The link may read the
+   * frame's bytes until it calls `written` (never, for a link that keeps them): only then may the
+   * caller reuse that memory for another frame.
+   */
+  send(frame: Uint8Array, written?: () => void): Promise<void>;
   /** The peer's frames in order; ends when the peer closes, throws when the link fails. One reader. */
   frames(): AsyncIterable<Uint8Array>;
   /** Closes both ways; with an error, the peer's frames() fails with it. */
