@@ -1,13 +1,13 @@
 // The deltanode command: dispatch, and the mapping of failures to exit statuses.
 import { readFileSync } from 'node:fs';
 import { DeltanodeError } from '../errors.js';
-import { runEngineCommand } from './engine-commands.js';
-import { runNodeCommand } from './node-commands.js';
-import { runHostCommand } from './host-command.js';
-import { runJoinCommand } from './join-command.js';
-import { runSyncCommand } from './sync-command.js';
-import { runIdentityCommand, runTrustCommand } from './trust-commands.js';
 import { HELP, UsageError } from './usage.js';
+
+// Each command loads only its own modules: `signature` need not wait for the session, the
+// transports and libsodium to be read and compiled (about 80 ms of every run).
+const engineCommands = () => import('./engine-commands.js');
+const nodeCommands = () => import('./node-commands.js');
+const trustCommands = () => import('./trust-commands.js');
 
 const INPUT_ERRORS = new Set([
   'DELTANODE_ERR_INVALID_ARGUMENT', 'DELTANODE_ERR_BAD_SIGNATURE', 'DELTANODE_ERR_CORRUPT_DELTA',
@@ -34,23 +34,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'signature':
       case 'delta':
       case 'patch':
-        return await runEngineCommand(command, rest);
+        return await (await engineCommands()).runEngineCommand(command, rest);
       case 'inventory':
       case 'compare':
-        return await runNodeCommand(command, rest);
+        return await (await nodeCommands()).runNodeCommand(command, rest);
       case 'verify':
         // A comparison that re-reads everything unless told otherwise: proof, not the cache's word.
-        return await runNodeCommand('compare', ['--hash', 'full', ...rest]);
+        return await (await nodeCommands()).runNodeCommand('compare', ['--hash', 'full', ...rest]);
       case 'sync':
-        return await runSyncCommand(rest);
+        return await (await import('./sync-command.js')).runSyncCommand(rest);
       case 'host':
-        return await runHostCommand(rest);
+        return await (await import('./host-command.js')).runHostCommand(rest);
       case 'join':
-        return await runJoinCommand(rest);
+        return await (await import('./join-command.js')).runJoinCommand(rest);
       case 'identity':
-        return await runIdentityCommand(rest);
+        return await (await trustCommands()).runIdentityCommand(rest);
       case 'trust':
-        return await runTrustCommand(rest);
+        return await (await trustCommands()).runTrustCommand(rest);
       case undefined:
       case '-h':
       case '--help':
