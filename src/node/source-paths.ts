@@ -101,9 +101,13 @@ export class SourcePaths {
   }
 }
 
+// /proc is not writable: nothing can ever appear under this name, so an operation on a path below
+// it fails with ENOENT (and a remove finds nothing to remove).
+const NEVER_EXISTS = '/proc/self/fd/-1';
+
 // Opens the folders from the root down, each with O_NOFOLLOW through the handle of the one above.
-// A missing folder ends the walk: what remains is named under the last one, and the operation
-// itself fails with ENOENT.
+// A missing folder ends the walk and the operation fails with ENOENT. What remains is not named
+// under the last folder found: a link could be put there in its place before the operation runs.
 async function walk(root: string, parts: readonly string[], inventoryPath: string): Promise<{ folder: string; release: () => Promise<void> }> {
   let handle: FileHandle = await fs.open(root, FOLDER_FLAGS);
   let depth = 0;
@@ -127,9 +131,12 @@ async function walk(root: string, parts: readonly string[], inventoryPath: strin
     await handle.close();
     throw error;
   }
+  if (depth < parts.length) {
+    await handle.close();
+    return { folder: NEVER_EXISTS, release: async () => undefined };
+  }
   const held = handle;
-  const rest = parts.slice(depth);
-  return { folder: [`/proc/self/fd/${held.fd}`, ...rest].join('/'), release: () => held.close() };
+  return { folder: `/proc/self/fd/${held.fd}`, release: () => held.close() };
 }
 
 // Elsewhere: the folders on the way are checked with lstat one by one.
