@@ -159,7 +159,52 @@ void FileSink::put(const uint8_t* data, size_t length) {
   offset_ += length;
 }
 
+FileSink::FileSink(OpenFile& file, bool sparse) : file_(file), sparse_(sparse && file.seekable()) {
+  int flags = file.seekable() ? ::fcntl(file.fd(), F_GETFL) : -1;
+  direct_ = flags >= 0 && (flags & O_DIRECT) != 0;
+  if (direct_) directBuffer_.grow(kBufferSize);
+  else buffer_.reserve(kBufferSize);
+}
+
+// Whole aligned buffers at aligned offsets. A file system that refuses them (EINVAL) gets the
+// rest of the file through the page cache instead.
+void FileSink::put_direct(const uint8_t* data, size_t length) {
+  try {
+    put(data, length);
+  } catch (const EngineError& error) {
+    if (error.sys_errno() != EINVAL) throw;
+    end_direct();
+    put(data, length);
+  }
+}
+
+void FileSink::end_direct() {
+  direct_ = false;
+  int flags = ::fcntl(file_.fd(), F_GETFL);
+  if (flags < 0 || ::fcntl(file_.fd(), F_SETFL, flags & ~O_DIRECT) != 0) {
+    throw EngineError(ErrorCode::Io, "fcntl " + file_.name() + ": " + std::strerror(errno), errno);
+  }
+}
+
 void FileSink::write(const uint8_t* data, size_t length) {
+  if (direct_) {
+    while (length > 0) {
+      size_t take = std::min(length, kBufferSize - directFill_);
+      std::memcpy(directBuffer_.data() + directFill_, data, take);
+      directFill_ += take;
+      data += take;
+      length -= take;
+      if (directFill_ == kBufferSize) {
+        directFill_ = 0;
+        put_direct(directBuffer_.data(), kBufferSize);
+        if (!direct_) {  // the file system refused: what is left goes the buffered way
+          write(data, length);
+          return;
+        }
+      }
+    }
+    return;
+  }
   if (buffer_.size() + length > kBufferSize) flush();
   if (length >= kBufferSize) {
     put(data, length);
@@ -169,6 +214,14 @@ void FileSink::write(const uint8_t* data, size_t length) {
 }
 
 void FileSink::flush() {
+  if (direct_) {
+    size_t aligned = directFill_ / kDirectAlignment * kDirectAlignment;
+    if (aligned > 0) put_direct(directBuffer_.data(), aligned);
+    if (direct_) end_direct();
+    if (directFill_ > aligned) put(directBuffer_.data() + aligned, directFill_ - aligned);
+    directFill_ = 0;
+    return;
+  }
   if (!buffer_.empty()) put(buffer_.data(), buffer_.size());
   buffer_.clear();
 }

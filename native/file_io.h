@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "aligned_buffer.h"
 #include "byte_sink.h"
 #include "patch.h"
 
@@ -65,12 +66,11 @@ class OpenFile {
 class FileSink final : public ByteSink {
  public:
   // A sparse sink skips runs of zeros in a fresh regular file instead of writing them, so a
-  // patched disk image stays as sparse as its basis.
-  explicit FileSink(OpenFile& file, bool sparse = false)
-      : file_(file), sparse_(sparse && file.seekable()) {
-    buffer_.reserve(kBufferSize);
-  }
+  // patched disk image stays as sparse as its basis. A descriptor opened with O_DIRECT is written
+  // in whole aligned buffers, its last partial block after O_DIRECT is turned off.
+  explicit FileSink(OpenFile& file, bool sparse = false);
   void write(const uint8_t* data, size_t length) override;
+  // Writes out everything buffered (a direct sink turns O_DIRECT off for good to write its tail).
   void flush();
   // Flushes and extends a sparse file over a trailing hole.
   void finish();
@@ -78,11 +78,18 @@ class FileSink final : public ByteSink {
  private:
   static constexpr size_t kBufferSize = 1 << 20;
   static constexpr size_t kHoleGranule = 64 << 10;
+  // What O_DIRECT asks of offsets and lengths on every Linux block device in use.
+  static constexpr size_t kDirectAlignment = 4096;
   void put(const uint8_t* data, size_t length);
+  void put_direct(const uint8_t* data, size_t length);
+  void end_direct();
   OpenFile& file_;
   bool sparse_;
+  bool direct_ = false;
   uint64_t offset_ = 0;
   std::vector<uint8_t> buffer_;
+  AlignedBuffer directBuffer_;
+  size_t directFill_ = 0;
 };
 
 class FileBasis final : public BasisReader {

@@ -136,8 +136,9 @@ export interface NativeAddon {
   readFileBatch(folder: string, names: readonly string[], maxFileBytes: number,
     control: ArrayBuffer): Promise<NativeBatchOutcomes & { data: Buffer }>;
 
-  createSignatureEngine(params: NativeRequestedParams, sizeHint: number | null): NativeSignatureEngine;
-  createDeltaEngine(signature: Buffer): Promise<NativeDeltaEngine>;
+  /** With `input` (a descriptor of a regular file, kept open by the caller) the engine reads the file itself: steps take null. */
+  createSignatureEngine(params: NativeRequestedParams, sizeHint: number | null, input?: number): NativeSignatureEngine;
+  createDeltaEngine(signature: Buffer, input?: number): Promise<NativeDeltaEngine>;
   createPatchEngine(basis: Buffer | number): NativeEngineHandle;
 
   hash(algorithm: 'blake3' | 'xxh3-128' | 'blake2b-256' | 'md4', data: Buffer): Buffer;

@@ -1,8 +1,11 @@
 // Incremental engines behind the stream API: one handle type, three engines. Each step runs on
 // the thread pool with the input buffer pinned; JavaScript never runs two steps of one handle at once.
+// A signature or delta engine may instead read its input from an open file itself.
 #include <memory>
 
+#include "../aligned_buffer.h"
 #include "../delta.h"
+#include "../helper_thread.h"
 #include "../patch.h"
 #include "../signature.h"
 #include "../signature_index.h"
@@ -46,6 +49,79 @@ class DeltaStep final : public StepEngine {
   }
 
  private:
+  SignatureIndex index_;
+  DeltaGenerator generator_;
+};
+
+// File-reading engines: each step reads up to kStepInput bytes with pread, in pieces signed or
+// searched on two threads while the next piece is read (as the whole-file jobs do), so JavaScript
+// sees a few steps per hundred megabytes and none of the input. The helper thread lives for one
+// step: an engine left unfinished holds no thread.
+constexpr size_t kFilePiece = 4 << 20;
+constexpr size_t kStepInput = 32 << 20;
+
+class FileSignatureStep final : public StepEngine {
+ public:
+  FileSignatureStep(const SignatureParams& params, std::unique_ptr<OpenFile> file)
+      : file_(std::move(file)), writer_(params, sink, false) {}
+  StepResult step(const uint8_t*, size_t, bool, size_t) override {
+    HelperThread helper;
+    writer_.set_helper(&helper);
+    if (!started_) {
+      ready_ = file_->read_next(pieces_[0].data(), kFilePiece);
+      started_ = true;
+    }
+    size_t covered = 0;
+    while (ready_ > 0 && covered < kStepInput) {
+      size_t next = 0;
+      writer_.update(pieces_[current_].data(), ready_, [&] { next = file_->read_next(pieces_[current_ ^ 1].data(), kFilePiece); });
+      covered += ready_;
+      current_ ^= 1;
+      ready_ = next;
+    }
+    writer_.set_helper(nullptr);
+    if (ready_ > 0) return {0, false, true};
+    writer_.finish();
+    return {0, true, false};
+  }
+
+ private:
+  std::unique_ptr<OpenFile> file_;
+  SignatureWriter writer_;
+  AlignedBuffer pieces_[2] = {AlignedBuffer(kFilePiece), AlignedBuffer(kFilePiece)};
+  unsigned current_ = 0;
+  size_t ready_ = 0;  // bytes read into pieces_[current_], not yet signed
+  bool started_ = false;
+};
+
+class FileDeltaStep final : public StepEngine {
+ public:
+  FileDeltaStep(SignatureIndex index, std::unique_ptr<OpenFile> file)
+      : file_(std::move(file)), index_(std::move(index)), generator_(index_, sink) {}
+  StepResult step(const uint8_t*, size_t, bool, size_t) override {
+    HelperThread helper;
+    generator_.set_helper(&helper);
+    size_t covered = 0;
+    bool ended = false;
+    // Called on either thread, one call at a time; a zero that is not the end pauses the feed,
+    // and the next step carries on where it stopped.
+    generator_.feed(
+        [&](uint8_t* into, size_t max) -> size_t {
+          if (covered >= kStepInput) return 0;
+          size_t n = file_->read_next(into, max);
+          ended = n == 0;
+          covered += n;
+          return n;
+        },
+        kFilePiece, [](size_t) {});
+    generator_.set_helper(nullptr);
+    if (!ended) return {0, false, true};
+    generator_.finish();
+    return {0, true, false};
+  }
+
+ private:
+  std::unique_ptr<OpenFile> file_;
   SignatureIndex index_;
   DeltaGenerator generator_;
 };
@@ -177,8 +253,16 @@ Napi::Value create_signature_engine(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     RequestedParams requested = to_requested_params(info[0].As<Napi::Object>());
     int64_t sizeHint = info[1].IsNumber() ? info[1].As<Napi::Number>().Int64Value() : kUnknownSize;
+    std::unique_ptr<OpenFile> input;
+    if (info.Length() > 2 && info[2].IsNumber()) {
+      input = std::make_unique<OpenFile>(to_file_ref(info[2]), OpenFile::Mode::Read);
+      if (input->seekable()) sizeHint = int64_t(input->size());
+    }
     SignatureParams params = resolve_params(requested, sizeHint);
-    Napi::Object handle = new_handle(env, std::make_unique<SignatureStep>(params));
+    std::unique_ptr<StepEngine> engine;
+    if (input) engine = std::make_unique<FileSignatureStep>(params, std::move(input));
+    else engine = std::make_unique<SignatureStep>(params);
+    Napi::Object handle = new_handle(env, std::move(engine));
     handle.Set("params", params_to_js(env, params));
     return handle;
   });
@@ -187,7 +271,8 @@ Napi::Value create_signature_engine(const Napi::CallbackInfo& info) {
 // Parsing and indexing a large signature is real work, so it too runs on the thread pool.
 class DeltaEngineWorker final : public PromiseWorker {
  public:
-  DeltaEngineWorker(Napi::Env env, Napi::Buffer<uint8_t> signature) : PromiseWorker(env) {
+  DeltaEngineWorker(Napi::Env env, Napi::Buffer<uint8_t> signature, std::unique_ptr<OpenFile> input)
+      : PromiseWorker(env), input_(std::move(input)) {
     signature_ = Napi::Persistent(signature.As<Napi::Object>());
     data_ = signature.Data();
     length_ = signature.Length();
@@ -198,7 +283,10 @@ class DeltaEngineWorker final : public PromiseWorker {
   Napi::Value result(Napi::Env env) override {
     SignatureParams params = index_->params();
     BasisSummary summary = index_->summary();
-    Napi::Object handle = new_handle(env, std::make_unique<DeltaStep>(std::move(*index_)));
+    std::unique_ptr<StepEngine> engine;
+    if (input_) engine = std::make_unique<FileDeltaStep>(std::move(*index_), std::move(input_));
+    else engine = std::make_unique<DeltaStep>(std::move(*index_));
+    Napi::Object handle = new_handle(env, std::move(engine));
     handle.Set("params", params_to_js(env, params));
     handle.Set("basis", summary_to_js(env, summary));
     return handle;
@@ -206,11 +294,20 @@ class DeltaEngineWorker final : public PromiseWorker {
   Napi::ObjectReference signature_;
   const uint8_t* data_;
   size_t length_;
+  std::unique_ptr<OpenFile> input_;
   std::unique_ptr<SignatureIndex> index_;
 };
 
 Napi::Value create_delta_engine(const Napi::CallbackInfo& info) {
-  auto* worker = new DeltaEngineWorker(info.Env(), info[0].As<Napi::Buffer<uint8_t>>());
+  Napi::Env env = info.Env();
+  std::unique_ptr<OpenFile> input;
+  if (info.Length() > 1 && info[1].IsNumber()) {
+    guarded(env, [&]() -> Napi::Value {
+      input = std::make_unique<OpenFile>(to_file_ref(info[1]), OpenFile::Mode::Read);
+      return env.Undefined();
+    });
+  }
+  auto* worker = new DeltaEngineWorker(env, info[0].As<Napi::Buffer<uint8_t>>(), std::move(input));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

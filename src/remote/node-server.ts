@@ -7,7 +7,7 @@ import type { HashPolicy } from '../node/entries.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { type Handler, RpcPeer } from '../protocol/rpc.js';
 import type { Link } from '../transport/transport.js';
-import { decodeExpected, encodeEntry, errorFromPeer, wireBigInt, wireBytes, wireMode, wireText } from './wire.js';
+import { decodeExpected, encodeEntry, errorFromPeer, inPieces, wireBigInt, wireBytes, wireMode, wireText } from './wire.js';
 
 // Files per batch call a peer may send or ask for.
 const MAX_BATCH = 4096;
@@ -59,10 +59,10 @@ export function serveNode(node: DataNode, link: Link): RpcPeer {
       if (hash !== 'none' && hash !== 'quick' && hash !== 'full') throw new ProtocolError('a bad hash policy');
       return { download: batches(node, hash, signal) };
     },
-    read: async (value, { signal }) => ({ download: node.read(pathOf(params(value)), { signal }) }),
+    read: async (value, { signal }) => ({ download: inPieces(node.read(pathOf(params(value)), { signal })) }),
     signature: async (value, { signal }) => {
       const call = params(value);
-      return { download: node.signature(pathOf(call), { signal, ...(call.partialOf !== undefined ? { partialOf: wireBytes(call.partialOf, 'digest', 32) } : {}) }) };
+      return { download: inPieces(node.signature(pathOf(call), { signal, ...(call.partialOf !== undefined ? { partialOf: wireBytes(call.partialOf, 'digest', 32) } : {}) })) };
     },
     readFiles: async (value, { signal }) => {
       const { paths } = params(value);
@@ -89,7 +89,7 @@ export function serveNode(node: DataNode, link: Link): RpcPeer {
     delta: async (value, { upload, signal }) => {
       const path = pathOf(params(value));
       const signature = await collect(bytes(upload, 'delta'), MAX_SIGNATURE);
-      return { download: node.delta(path, signature, { signal }) };
+      return { download: inPieces(node.delta(path, signature, { signal })) };
     },
     write: async (value, { upload, signal }) => {
       const call = params(value);

@@ -9,7 +9,7 @@ import type { NodeIdentity } from '../node/node-identity.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { RpcPeer } from '../protocol/rpc.js';
 import type { Link } from '../transport/transport.js';
-import { decodeBatch, encodeExpected, errorFromPeer, wireBytes, wireCount, wireText } from './wire.js';
+import { decodeBatch, encodeExpected, errorFromPeer, inPieces, wireBytes, wireCount, wireText } from './wire.js';
 
 const signalOf = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
 
@@ -105,18 +105,14 @@ export class RemoteDataNode implements DataNode {
   }
 
   async *delta(path: string, signature: Buffer, options: { signal?: AbortSignal } = {}): AsyncGenerator<Buffer> {
-    // Sent in pieces, as every bulk transfer: no frame holds a whole signature.
-    const pieces = async function* () {
-      for (let at = 0; at < signature.length; at += 1 << 20) yield signature.subarray(at, at + (1 << 20));
-    };
-    const { download } = await this.#peer.call('delta', { path }, { upload: pieces(), ...signalOf(options.signal) });
+    const { download } = await this.#peer.call('delta', { path }, { upload: inPieces([signature]), ...signalOf(options.signal) });
     yield* chunks(download);
   }
 
   async write(path: string, source: WriteSource, expect: ExpectedFile, options: WriteOptions = {}): Promise<WriteOutcome> {
     const call = { path, kind: source.kind, expect: encodeExpected(expect), trash: options.trash !== false,
       ...(source.kind === 'local' ? { from: source.from } : {}), ...(source.kind === 'delta' && source.basis === 'partial' ? { basis: 'partial' } : {}) };
-    const { result } = await this.#peer.call('write', call, { ...(source.kind !== 'local' ? { upload: source.data } : {}),
+    const { result } = await this.#peer.call('write', call, { ...(source.kind !== 'local' ? { upload: inPieces(source.data) } : {}),
       ...signalOf(options.signal) });
     const { size, replaced } = (result ?? {}) as { size?: unknown; replaced?: unknown };
     return { size: wireCount(size, 'written size'), replaced: replaced === null ? null : wireText(replaced, 'trash path', 1 << 16) };

@@ -5,6 +5,17 @@ import type { ExpectedFile } from '../node/data-node.js';
 import type { EntryType, InventoryEntry } from '../node/entries.js';
 import { comparePaths, isSafeInventoryPath } from '../node/paths.js';
 
+/** The largest piece of bulk data in one stream item (a frame holds it with room to spare). */
+export const BULK_PIECE = 1 << 20;
+
+/** Bulk data as it goes on the wire: a chunk of any size leaves in pieces of at most BULK_PIECE. */
+export async function* inPieces(data: Iterable<Buffer> | AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of data) {
+    if (chunk.length <= BULK_PIECE) yield chunk;
+    else for (let at = 0; at < chunk.length; at += BULK_PIECE) yield chunk.subarray(at, at + BULK_PIECE);
+  }
+}
+
 const TYPES: readonly EntryType[] = ['file', 'folder', 'symlink'];
 const MAX_LINK = 4096;
 
