@@ -87,9 +87,15 @@ if (cases.has(2)) {
   smallFiles(source, files);
   const first = { ours: [], theirs: [] };
   const second = { ours: [], theirs: [] };
+  // New target folders every run, removed only after the case: creating files on this machine's
+  // ext4 soon after many were deleted is slow (see bench/lan.js), which would hit whichever tool
+  // runs right after a removal.
+  const ourTargets = path.join(dir, 'small-ours');
+  const theirTargets = path.join(dir, 'small-rsync');
+  fresh(ourTargets, theirTargets);
   for (let i = 0; i < runs; i++) {
-    const ourTarget = path.join(dir, 'small-ours');
-    const theirTarget = path.join(dir, 'small-rsync');
+    const ourTarget = path.join(ourTargets, `run-${i}`);
+    const theirTarget = path.join(theirTargets, `run-${i}`);
     fresh(ourTarget, theirTarget);
     rmSync(state, { recursive: true, force: true });
     first.ours.push(deltanode('sync', '--no-trash', '--state', state, source, ourTarget).seconds);
