@@ -13,10 +13,6 @@
 namespace deltanode {
 
 static constexpr size_t kReadChunk = 1 << 20;
-// Rounds shared with a helper thread are longer, so the handoff cost vanishes.
-static constexpr size_t kParallelChunk = 8 << 20;
-// Signing double-buffers, so its pieces are half as long: the same memory in all.
-static constexpr size_t kSignatureChunk = kParallelChunk / 2;
 
 void JobControl::check_cancelled() const {
   if (slots_ && __atomic_load_n(&slots_[kCancel], __ATOMIC_RELAXED) != 0)
@@ -26,6 +22,28 @@ void JobControl::check_cancelled() const {
 static void finish_output(OpenFile& output, FileSink& sink, bool syncOutput) {
   sink.finish();
   if (syncOutput && output.seekable()) output.sync();
+}
+
+bool FileSigner::sign(SignatureWriter& writer, uint64_t limit, const std::function<void()>& beforeRead,
+                      const std::function<void(size_t)>& signedBytes) {
+  if (!started_) {
+    if (beforeRead) beforeRead();
+    ready_ = file_.read_next(pieces_[0].data(), kFilePiece);
+    started_ = true;
+  }
+  uint64_t covered = 0;
+  while (ready_ > 0 && covered < limit) {
+    size_t next = 0;
+    writer.update(pieces_[current_].data(), ready_, [&] {
+      if (beforeRead) beforeRead();
+      next = file_.read_next(pieces_[current_ ^ 1].data(), kFilePiece);
+    });
+    covered += ready_;
+    if (signedBytes) signedBytes(ready_);
+    current_ ^= 1;
+    ready_ = next;
+  }
+  return ready_ > 0;
 }
 
 SignatureJobResult sign_file(const FileRef& basisRef, const FileRef& signatureRef, const RequestedParams& requested,
@@ -40,23 +58,11 @@ SignatureJobResult sign_file(const FileRef& basisRef, const FileRef& signatureRe
   HelperThread helper;
   writer.set_helper(&helper);
   if (size >= 0) control.set_total(uint64_t(size));
-  // Double-buffered: the next piece is read while both threads sign this one.
-  AlignedBuffer chunks[2] = {AlignedBuffer(kSignatureChunk), AlignedBuffer(kSignatureChunk)};
-  unsigned current = 0;
   uint64_t done = 0;
-  control.check_cancelled();
-  size_t n = basis.read_next(chunks[0].data(), kSignatureChunk);
-  while (n > 0) {
-    size_t next = 0;
-    writer.update(chunks[current].data(), n, [&] {
-      control.check_cancelled();
-      next = basis.read_next(chunks[current ^ 1].data(), kSignatureChunk);
-    });
+  FileSigner(basis).sign(writer, UINT64_MAX, [&] { control.check_cancelled(); }, [&](size_t n) {
     done += n;
     control.set_done(done);
-    current ^= 1;
-    n = next;
-  }
+  });
   writer.finish();
   sink.flush();
   if (params.format == Format::Native && output.seekable()) {
@@ -88,13 +94,12 @@ DeltaJobResult delta_file(const FileRef& signatureRef, const FileRef& newRef, co
   HelperThread helper;
   generator.set_helper(&helper);
   uint64_t done = 0;
-  // Pieces are half the usual length: two are in memory at once.
   generator.feed(
       [&](uint8_t* into, size_t max) {
         control.check_cancelled();
         return newFile.read_next(into, max);
       },
-      kParallelChunk / 2,
+      kFilePiece,
       [&](size_t n) {
         done += n;
         control.set_done(done);

@@ -3,10 +3,12 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 
 #include "file_io.h"
 #include "format.h"
 #include "params.h"
+#include "signature.h"
 
 namespace deltanode {
 
@@ -24,6 +26,27 @@ class JobControl {
     if (slots_) __atomic_store_n(&slots_[slot], value, __ATOMIC_RELAXED);
   }
   uint64_t* slots_;
+};
+
+// The piece a whole-file job reads at a time (two are in memory: one worked on, one being read).
+constexpr size_t kFilePiece = 4 << 20;
+
+// Signs a file piece by piece, reading the next piece while the writer (with its helper thread)
+// signs this one. Resumable: each call carries on where the last one stopped.
+class FileSigner {
+ public:
+  explicit FileSigner(OpenFile& file) : file_(file) {}
+  // Signs whole pieces until at least `limit` more bytes are signed or the file ends; returns
+  // whether anything is left. `beforeRead` runs before every read, `signedBytes` after every piece.
+  bool sign(SignatureWriter& writer, uint64_t limit, const std::function<void()>& beforeRead = nullptr,
+            const std::function<void(size_t)>& signedBytes = nullptr);
+
+ private:
+  OpenFile& file_;
+  AlignedBuffer pieces_[2] = {AlignedBuffer(kFilePiece), AlignedBuffer(kFilePiece)};
+  unsigned current_ = 0;
+  size_t ready_ = 0;  // bytes read into pieces_[current_], not yet signed
+  bool started_ = false;
 };
 
 struct SignatureJobResult {

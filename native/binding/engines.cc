@@ -3,7 +3,6 @@
 // A signature or delta engine may instead read its input from an open file itself.
 #include <memory>
 
-#include "../aligned_buffer.h"
 #include "../delta.h"
 #include "../helper_thread.h"
 #include "../patch.h"
@@ -57,30 +56,18 @@ class DeltaStep final : public StepEngine {
 // searched on two threads while the next piece is read (as the whole-file jobs do), so JavaScript
 // sees a few steps per hundred megabytes and none of the input. The helper thread lives for one
 // step: an engine left unfinished holds no thread.
-constexpr size_t kFilePiece = 4 << 20;
 constexpr size_t kStepInput = 32 << 20;
 
 class FileSignatureStep final : public StepEngine {
  public:
   FileSignatureStep(const SignatureParams& params, std::unique_ptr<OpenFile> file)
-      : file_(std::move(file)), writer_(params, sink, false) {}
+      : file_(std::move(file)), writer_(params, sink, false), signer_(*file_) {}
   StepResult step(const uint8_t*, size_t, bool, size_t) override {
     HelperThread helper;
     writer_.set_helper(&helper);
-    if (!started_) {
-      ready_ = file_->read_next(pieces_[0].data(), kFilePiece);
-      started_ = true;
-    }
-    size_t covered = 0;
-    while (ready_ > 0 && covered < kStepInput) {
-      size_t next = 0;
-      writer_.update(pieces_[current_].data(), ready_, [&] { next = file_->read_next(pieces_[current_ ^ 1].data(), kFilePiece); });
-      covered += ready_;
-      current_ ^= 1;
-      ready_ = next;
-    }
+    bool more = signer_.sign(writer_, kStepInput);
     writer_.set_helper(nullptr);
-    if (ready_ > 0) return {0, false, true};
+    if (more) return {0, false, true};
     writer_.finish();
     return {0, true, false};
   }
@@ -88,10 +75,7 @@ class FileSignatureStep final : public StepEngine {
  private:
   std::unique_ptr<OpenFile> file_;
   SignatureWriter writer_;
-  AlignedBuffer pieces_[2] = {AlignedBuffer(kFilePiece), AlignedBuffer(kFilePiece)};
-  unsigned current_ = 0;
-  size_t ready_ = 0;  // bytes read into pieces_[current_], not yet signed
-  bool started_ = false;
+  FileSigner signer_;
 };
 
 class FileDeltaStep final : public StepEngine {
