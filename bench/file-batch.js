@@ -24,7 +24,7 @@ if (!process.env.DELTANODE_BENCH_TS) {
   process.exit(run.status ?? 1);
 }
 
-const { writeFileBatch, readFileBatch } = await import('../src/engine/file-batch.js');
+const { packBatchFiles, writeFileBatch, readFileBatch } = await import('../src/engine/file-batch.js');
 const { hash } = await import('../src/engine/hash.js');
 const { nativeAddon } = await import('../src/engine/native.js');
 
@@ -122,7 +122,7 @@ async function measureAll(cases) {
 
 // The raw addon with a chosen barrier (writeFileBatch itself always uses the rule, 0).
 const batchWith = (barrier) => (target) => timed(() => pool([...folders.keys()], parallel, async (f) => {
-  const { records } = await nativeAddon().writeFileBatch(path.join(target, `d${f}`), folders[f], null, barrier, new ArrayBuffer(32));
+  const { records } = await nativeAddon().writeFileBatch(path.join(target, `d${f}`), packBatchFiles(folders[f]), null, barrier, new ArrayBuffer(32));
   for (let i = 0; i < folders[f].length; i++) if (records[i * 24] !== 0) throw new Error('a batch file failed');
 }));
 
@@ -203,7 +203,7 @@ async function barrierRow(size, count, noise) {
       const files = Array.from({ length: size }, (_, i) => flat[(b * size + i) % flat.length]);
       if (noise) dirty(noise);
       times[name].push(await timed(async () => {
-        const { records } = await nativeAddon().writeFileBatch(folder, files, null, barrier, new ArrayBuffer(32));
+        const { records } = await nativeAddon().writeFileBatch(folder, packBatchFiles(files), null, barrier, new ArrayBuffer(32));
         for (let i = 0; i < size; i++) if (records[i * 24] !== 0) throw new Error('a batch file failed');
       }));
       if (noise) sync();

@@ -63,14 +63,17 @@ export interface NativeFileIdentity {
   device: bigint;
 }
 
-/** One file of a write batch, as src/engine/file-batch.ts checked it. */
-export interface NativeBatchFile {
-  name: string;
-  content: Buffer;
-  mode: number;
-  mtimeNs: bigint;
-  digest: Buffer;
-  trashName?: string | undefined;
+/** The files of a write batch as src/engine/file-batch.ts checked and packed them: file i is index i of every field. */
+export interface NativeBatchFiles {
+  names: string[];
+  contents: Buffer[];
+  /** Permission bits only. */
+  modes: Uint32Array;
+  mtimesNs: BigInt64Array;
+  /** 32 bytes (BLAKE3-256) per file. */
+  digests: Buffer;
+  /** null: no file has a trash name. */
+  trashNames: Array<string | null> | null;
 }
 
 /**
@@ -130,7 +133,7 @@ export interface NativeAddon {
     control: ArrayBuffer): Promise<Buffer>;
 
   /** Many small files of one folder written, verified, synced and renamed into place (native/file_batch.h). */
-  writeFileBatch(folder: string, files: readonly NativeBatchFile[], trashFolder: string | null, barrier: NativeSyncBarrier,
+  writeFileBatch(folder: string, files: NativeBatchFiles, trashFolder: string | null, barrier: NativeSyncBarrier,
     control: ArrayBuffer): Promise<NativeBatchOutcomes>;
   /** Many small files of one folder read into one buffer; `data` holds every content. */
   readFileBatch(folder: string, names: readonly string[], maxFileBytes: number,

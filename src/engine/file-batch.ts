@@ -4,7 +4,7 @@
 // one job on a worker thread, and a write batch pays for one durability barrier instead of an
 // fsync per file. Semantics: native/file_batch.h. Arguments are checked here; the addon assumes
 // them well formed.
-import type { NativeBatchOutcomes } from '../../typings/addon.js';
+import type { NativeBatchFiles, NativeBatchOutcomes } from '../../typings/addon.js';
 import { AbortedError, InvalidArgumentError, fromNativeError, type DeltanodeErrorCode } from '../errors.js';
 import { JobControl } from './control.js';
 import { nativeAddon } from './native.js';
@@ -96,6 +96,22 @@ function failure(code: number, errno: number, message: string | undefined): Batc
   return result;
 }
 
+/** Checked files in the addon's form: one array per field (modes masked to permission bits). */
+export function packBatchFiles(files: readonly BatchFileToWrite[]): NativeBatchFiles {
+  const count = files.length;
+  const packed: NativeBatchFiles = { names: new Array<string>(count), contents: new Array<Buffer>(count), modes: new Uint32Array(count),
+    mtimesNs: new BigInt64Array(count), digests: Buffer.allocUnsafe(count * 32), trashNames: null };
+  files.forEach((file, i) => {
+    packed.names[i] = file.name;
+    packed.contents[i] = file.content;
+    packed.modes[i] = file.mode & 0o7777;
+    packed.mtimesNs[i] = file.mtimeNs;
+    packed.digests.set(file.digest, i * 32);
+    if (file.trashName !== undefined) (packed.trashNames ??= new Array<string | null>(count).fill(null))[i] = file.trashName;
+  });
+  return packed;
+}
+
 /**
  * Writes small files into one folder in one native job: each to a temporary file, checked against
  * its digest when read back, with its mode and mtime; then one durability barrier for the batch;
@@ -117,11 +133,11 @@ export async function writeFileBatch(folder: string, files: readonly BatchFileTo
   });
   if (options.signal?.aborted) throw new AbortedError();
   if (files.length === 0) return [];
-  const masked = files.map((file) => (file.mode & 0o7777) === file.mode ? file : { ...file, mode: file.mode & 0o7777 });
+  const packed = packBatchFiles(files);
   const control = new JobControl(options.signal ? { signal: options.signal } : {});
   let outcomes: NativeBatchOutcomes;
   try {
-    outcomes = await control.run((buffer) => nativeAddon().writeFileBatch(folder, masked, options.trashFolder ?? null, 0, buffer));
+    outcomes = await control.run((buffer) => nativeAddon().writeFileBatch(folder, packed, options.trashFolder ?? null, 0, buffer));
   } catch (error) {
     throw fromNativeError(error);
   }
