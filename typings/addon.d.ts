@@ -126,11 +126,11 @@ export interface NativeAddon {
   }>;
 
   /**
-   * One folder of an inventory, packed as native/scan_folder.h describes. `hash`: 0 none, 1 quick,
-   * 2 full; `cache`: the folder's record from the hash cache.
+   * Folders of an inventory, each packed as native/scan_folder.h describes, in the order given.
+   * `hash`: 0 none, 1 quick, 2 full; `caches`: each folder's record from the hash cache, or null.
    */
-  scanFolder(path: string, hash: 0 | 1 | 2, inlineHashLimit: number, cache: Buffer | null,
-    control: ArrayBuffer): Promise<Buffer>;
+  scanFolders(paths: readonly string[], hash: 0 | 1 | 2, inlineHashLimit: number, caches: ReadonlyArray<Buffer | null>,
+    control: ArrayBuffer): Promise<Buffer[]>;
 
   /** Many small files of one folder written, verified, synced and renamed into place (native/file_batch.h). */
   writeFileBatch(folder: string, files: NativeBatchFiles, trashFolder: string | null, barrier: NativeSyncBarrier,

@@ -120,8 +120,13 @@ export interface FolderScanOptions {
   hash: HashMode;
   /** Files up to this many bytes are hashed inside the job; larger ones come back `pending`. */
   inlineHashLimit?: number;
-  cache?: Buffer | null;
   signal?: AbortSignal;
+}
+
+/** One folder to scan: its path, and its record from the hash cache (or null). */
+export interface FolderToScan {
+  path: string;
+  cache: Buffer | null;
 }
 
 const TYPES: readonly FolderEntryType[] = ['file', 'folder', 'symlink', 'special', 'unknown'];
@@ -134,13 +139,17 @@ const CACHE_CHECKSUM = 16;
 const padded = (n: number) => (n + 7) & ~7;
 export const DEFAULT_INLINE_HASH_LIMIT = 1 << 20;
 
-/** Lists and examines one folder on a worker thread; nothing is followed through links. */
-export async function scanFolder(folder: string, options: FolderScanOptions): Promise<FolderScan> {
+/**
+ * Lists and examines folders, in one job on a worker thread, nothing followed through links: one
+ * scan per folder, in order. (Folders of cached files are quick to scan: the job's own overhead
+ * then counts, and several folders share it.)
+ */
+export async function scanFolders(folders: readonly FolderToScan[], options: FolderScanOptions): Promise<FolderScan[]> {
   const control = new JobControl(options.signal ? { signal: options.signal } : {});
   try {
-    const packed = await control.run((buffer) => nativeAddon().scanFolder(folder, HASH_IDS[options.hash],
-      options.inlineHashLimit ?? DEFAULT_INLINE_HASH_LIMIT, options.cache ?? null, buffer));
-    return new FolderScan(packed);
+    const packed = await control.run((buffer) => nativeAddon().scanFolders(folders.map((folder) => folder.path), HASH_IDS[options.hash],
+      options.inlineHashLimit ?? DEFAULT_INLINE_HASH_LIMIT, folders.map((folder) => folder.cache), buffer));
+    return packed.map((result) => new FolderScan(result));
   } catch (error) {
     throw fromNativeError(error);
   }

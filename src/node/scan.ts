@@ -1,13 +1,13 @@
 // Streams the entries of one source folder in inventory order (see paths.ts), in batches: a
-// depth-first walk over sorted names in which each folder is one native job (list, lstat, link
-// targets, cache matching, hashing of small files) and the next few folders are listed ahead.
+// depth-first walk over sorted names in which native jobs scan the folders (list, lstat, link
+// targets, cache matching, hashing of small files), a few sibling folders per job, listed ahead.
 // Per folder only that folder's entries are in memory. Links are recorded, never followed;
 // special files are skipped and reported; an entry that cannot be read becomes an error entry
 // instead of ending the walk.
 import { constants as osConstants } from 'node:os';
 import { promises as fs } from 'node:fs';
 import { AbortedError, IoError } from '../errors.js';
-import { DEFAULT_INLINE_HASH_LIMIT, encodeFolderCache, scanFolder, type CachedFolderEntry,
+import { DEFAULT_INLINE_HASH_LIMIT, encodeFolderCache, scanFolders, type CachedFolderEntry,
   type FolderScan } from '../engine/folder-scan.js';
 import type { HashPolicy, InventoryEntry, InventoryProgress, SkippedEntry } from './entries.js';
 import type { HashCache } from './hash-cache.js';
@@ -64,6 +64,8 @@ interface Listing {
 const isTask = (item: InventoryEntry | FolderTask): item is FolderTask => 'cacheKey' in item;
 // Folder results listed ahead and not yet walked, at most.
 const UNREAD_LIMIT = 64;
+// Sibling folders scanned by one native job, at most.
+const FOLDERS_PER_JOB = 8;
 const join = (folder: string, name: string) => (folder.endsWith('/') ? `${folder}${name}` : `${folder}/${name}`);
 
 // Inventory order of a folder's entries; siblings that would be one file on a case-insensitive
@@ -132,21 +134,33 @@ export async function* scanSource(alias: string, root: string, options: ScanOpti
   const topUp = () => {
     for (let depth = levels.length - 1; depth >= 0 && running < prefetch && unread < UNREAD_LIMIT; depth--) {
       const level = levels[depth]!;
-      while (level.next < level.tasks.length && running < prefetch && unread < UNREAD_LIMIT) start(level.tasks[level.next++]!);
+      while (level.next < level.tasks.length && running < prefetch && unread < UNREAD_LIMIT) {
+        const group = level.tasks.slice(level.next, level.next + Math.min(FOLDERS_PER_JOB, UNREAD_LIMIT - unread));
+        level.next += group.length;
+        const waiting = group.filter((task) => !task.scan);
+        if (waiting.length > 0) startJob(waiting);
+      }
     }
   };
-  const start = (task: FolderTask): Promise<FolderScan> => {
-    if (task.scan) return task.scan;
+  const startJob = (tasks: FolderTask[]) => {
     running++;
-    unread++;
-    const record = cache?.folder(alias, task.cacheKey) ?? null;
-    task.scan = scanFolder(task.entry.diskPath, { hash, inlineHashLimit, cache: record, ...(signal ? { signal } : {}) });
-    // Read (and its error thrown) when the walk gets there; meanwhile the next job starts.
-    task.scan.then(() => undefined, () => undefined).then(() => {
+    unread += tasks.length;
+    const job = scanFolders(tasks.map((task) => ({ path: task.entry.diskPath, cache: cache?.folder(alias, task.cacheKey) ?? null })),
+      { hash, inlineHashLimit, ...(signal ? { signal } : {}) });
+    tasks.forEach((task, k) => {
+      task.scan = job.then((scans) => scans[k]!);
+      // Read (and its error thrown) when the walk gets there, or never if the walk stops first.
+      task.scan.catch(() => undefined);
+    });
+    // Meanwhile the next job starts.
+    job.then(() => undefined, () => undefined).then(() => {
       running--;
       topUp();
     });
-    return task.scan;
+  };
+  const start = (task: FolderTask): Promise<FolderScan> => {
+    if (!task.scan) startJob([task]);
+    return task.scan!;
   };
 
   async function* walk(task: FolderTask): AsyncGenerator<InventoryEntry[]> {
