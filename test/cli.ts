@@ -55,6 +55,13 @@ t.test('options and exit statuses', async (t) => {
   const help = await deltanode(['--help']);
   t.equal(help.code, 0);
   t.match(help.stdout.toString(), /deltanode signature/);
+  for (const args of [['sync', '--help'], ['signature', '-h', 'in', 'out'], ['host', 'sync', '--help']]) {
+    const asked = await deltanode(args);
+    t.equal(asked.code, 0, `${args.join(' ')}: help, not the command`);
+    t.match(asked.stdout.toString(), /Usage: deltanode/);
+  }
+  t.match((await deltanode(['signature', '--', '--help'])).stderr.toString(), /open --help: No such file/, 'after --, --help is a file name (here a missing one)');
+  t.equal((await deltanode(['bogus', '--help'])).code, 2, 'an unknown command stays an error');
   t.match((await deltanode(['--version'])).stdout.toString(), /^deltanode \d+\.\d+\.\d+/);
   t.same((await fs.readdir(dir)).filter((n) => n.includes('tmp')), [], 'no temporary files left');
 });

@@ -17,9 +17,9 @@ const rowOf = (i: number): ComparisonRow => {
     return { path, status: 'error', groups: [[0], [1]], entries: [entry(path, { error: { code: 'DELTANODE_ERR_IO', message: `cannot read ${i}` } }), null] };
   }
   if (i % 3 === 0) {
-    return { path, status: 'differing', groups: [[0], [1]], entries: [entry(path, { type: 'symlink', linkTarget: `../t${i}`, digest: undefined }), entry(path)] };
+    return { path, status: 'different', groups: [[0], [1]], entries: [entry(path, { type: 'symlink', linkTarget: `../t${i}`, digest: undefined }), entry(path)] };
   }
-  return { path, status: 'differing', groups: [[0]], entries: [entry(path), null] };
+  return { path, status: 'missing', groups: [[0]], entries: [entry(path), null] };
 };
 
 // Bigints and Buffers shown by type, object keys in one order: what the store must round-trip.

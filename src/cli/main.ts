@@ -26,9 +26,21 @@ function exitOnClosedOutput(error: NodeJS.ErrnoException): void {
   throw error;
 }
 
+const COMMANDS = new Set(['signature', 'delta', 'patch', 'inventory', 'compare', 'verify', 'sync', 'host', 'join', 'identity', 'trust']);
+
+// `deltanode sync --help` asks for help, not a sync (arguments after `--` are operands).
+const asksForHelp = (args: readonly string[]) => {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((arg) => arg === '-h' || arg === '--help');
+};
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!process.stdout.listeners('error').includes(exitOnClosedOutput)) process.stdout.on('error', exitOnClosedOutput);
+  if (command !== undefined && COMMANDS.has(command) && asksForHelp(rest)) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
   try {
     switch (command) {
       case 'signature':
