@@ -132,6 +132,13 @@ export interface NativeAddon {
   scanFolders(paths: readonly string[], hash: 0 | 1 | 2, inlineHashLimit: number, caches: ReadonlyArray<Buffer | null>,
     control: ArrayBuffer): Promise<Buffer[]>;
 
+  /**
+   * `root` opened, then each of `parts` through the one above without following links
+   * (native/folder_chain.h): the last folder's descriptor (the caller closes it), or -1 with the
+   * errno that ended the walk and how many folders were opened before it, the root included.
+   */
+  openFolderChain(root: string, parts: readonly string[]): Promise<{ fd: number; errno: number; opened: number }>;
+
   /** Many small files of one folder written, verified, synced and renamed into place (native/file_batch.h). */
   writeFileBatch(folder: string, files: NativeBatchFiles, trashFolder: string | null, barrier: NativeSyncBarrier,
     control: ArrayBuffer): Promise<NativeBatchOutcomes>;

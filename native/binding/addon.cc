@@ -6,6 +6,7 @@
 namespace deltanode::binding {
 void init_file_batch(Napi::Env env, Napi::Object exports);  // file_batch.cc
 void init_aead(Napi::Env env, Napi::Object exports);        // aead.cc
+void init_folder_chain(Napi::Env env, Napi::Object exports);  // folder_chain.cc
 }  // namespace deltanode::binding
 
 namespace {
@@ -17,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   deltanode::binding::init_scan_folder(env, exports);
   deltanode::binding::init_file_batch(env, exports);
   deltanode::binding::init_aead(env, exports);
+  deltanode::binding::init_folder_chain(env, exports);
   return exports;
 }
 

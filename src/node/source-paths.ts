@@ -2,10 +2,12 @@
 // could reach outside the source: not a plain inventory path, an unknown source, a read-only
 // source for a write, or a folder on the way that is a symlink (a link swapped in under a folder
 // must not redirect a read or a write).
-import { constants, existsSync, promises as fs } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { existsSync, promises as fs } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
+import { getSystemErrorName } from 'node:util';
 import { ReadOnlyError, UnsafePathError } from '../errors.js';
+import { closeFolder, openFolderChain } from '../engine/folder-chain.js';
 import type { SourceSpec } from './data-node.js';
 import { isSafeInventoryPath } from './paths.js';
 
@@ -35,7 +37,7 @@ export interface HeldPaths {
 
 // /proc/self/fd/N/name resolves N to the open folder itself, not to a path looked up again.
 const PINNED = process.platform === 'linux' && existsSync('/proc/self/fd');
-const FOLDER_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
+const { ENOENT, ELOOP, ENOTDIR } = osConstants.errno;
 
 export class SourcePaths {
   readonly #sources: ReadonlyMap<string, SourceSpec>;
@@ -109,34 +111,25 @@ const NEVER_EXISTS = '/proc/self/fd/-1';
 // A missing folder ends the walk and the operation fails with ENOENT. What remains is not named
 // under the last folder found: a link could be put there in its place before the operation runs.
 async function walk(root: string, parts: readonly string[], inventoryPath: string): Promise<{ folder: string; release: () => Promise<void> }> {
-  let handle: FileHandle = await fs.open(root, FOLDER_FLAGS);
-  let depth = 0;
-  try {
-    for (; depth < parts.length; depth++) {
-      let next: FileHandle;
-      try {
-        next = await fs.open(`/proc/self/fd/${handle.fd}/${parts[depth]}`, FOLDER_FLAGS | constants.O_NOFOLLOW);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') break;
-        if (code === 'ELOOP' || code === 'ENOTDIR') {
-          throw new UnsafePathError(`${inventoryPath}: ${parts.slice(0, depth + 1).join('/')} is not a folder (a link?)`);
-        }
-        throw error;
-      }
-      await handle.close();
-      handle = next;
-    }
-  } catch (error) {
-    await handle.close();
-    throw error;
+  const chain = await openFolderChain(root, parts);
+  if (chain.ok) {
+    let open = true;
+    // Once only: a second close could hit another file that got the same number meanwhile.
+    const release = async () => {
+      if (open) closeFolder(chain.fd);
+      open = false;
+    };
+    return { folder: `/proc/self/fd/${chain.fd}`, release };
   }
-  if (depth < parts.length) {
-    await handle.close();
-    return { folder: NEVER_EXISTS, release: async () => undefined };
+  const { errno, failed } = chain;
+  if (failed >= 0 && errno === ENOENT) return { folder: NEVER_EXISTS, release: async () => undefined };
+  if (failed >= 0 && (errno === ELOOP || errno === ENOTDIR)) {
+    throw new UnsafePathError(`${inventoryPath}: ${parts.slice(0, failed + 1).join('/')} is not a folder (a link?)`);
   }
-  const held = handle;
-  return { folder: `/proc/self/fd/${held.fd}`, release: () => held.close() };
+  // As node:fs reports a failed open, which is what callers saw before the walk was native.
+  const where = path.join(root, ...parts.slice(0, failed + 1));
+  const code = getSystemErrorName(-errno);
+  throw Object.assign(new Error(`${code}: cannot open folder '${where}' for ${inventoryPath}`), { errno: -errno, code, syscall: 'open', path: where });
 }
 
 // Elsewhere: the folders on the way are checked with lstat one by one.
