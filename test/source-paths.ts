@@ -59,3 +59,12 @@ t.test('a folder that exists is used through its handle; a missing entry in it c
   }
   t.equal(await fs.readFile(path.join(root, 'sub', 'new'), 'utf8'), 'new');
 });
+
+t.test('a source root that went away fails as node:fs would, with its path', async (t) => {
+  const { root, paths } = setUp(t);
+  const first = await paths.hold('data/sub/old', 'read');
+  await first.release();
+  await first.release();  // a second release closes nothing
+  await fs.rename(root, `${root}.gone`);
+  await t.rejects(paths.hold('data/sub/old', 'read'), { code: 'ENOENT', syscall: 'open', path: root });
+});
