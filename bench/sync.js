@@ -73,7 +73,7 @@ if (cases.has(1)) {
     theirBytes = rsyncBytes(rsync.stdout);
   }
   rows.push({ operation: `mirror ${values.size} MiB, 100 edits: time`, ours: median(ours), reference: 'rsync -a --no-whole-file', theirs: median(theirs),
-    unit: 's', target: '<= 1.0x rsync', pass: median(ours) <= median(theirs) });
+    unit: 's', target: '<= 1.0x rsync', pass: median(ours) <= median(theirs), samples: { ours, theirs } });
   rows.push({ operation: `mirror ${values.size} MiB, 100 edits: bytes moved`, ours: ourBytes, reference: 'rsync sent+received', theirs: theirBytes,
     unit: 'B', target: '<= 1.1x rsync', pass: ourBytes <= 1.1 * theirBytes });
   rmSync(source, { recursive: true, force: true });
@@ -104,9 +104,9 @@ if (cases.has(2)) {
     second.theirs.push(run('rsync', ['-a', `${source}/`, `${theirTarget}/`]).seconds);
   }
   rows.push({ operation: `${files} small files, first copy`, ours: median(first.ours), reference: 'rsync -a', theirs: median(first.theirs),
-    unit: 's', target: '<= 1.0x rsync', pass: median(first.ours) <= median(first.theirs) });
+    unit: 's', target: '<= 1.0x rsync', pass: median(first.ours) <= median(first.theirs), samples: first });
   rows.push({ operation: `${files} small files, nothing changed`, ours: median(second.ours), reference: 'rsync -a', theirs: median(second.theirs),
-    unit: 's', target: '<= 1.0x rsync', pass: median(second.ours) <= median(second.theirs) });
+    unit: 's', target: '<= 1.0x rsync', pass: median(second.ours) <= median(second.theirs), samples: second });
 
   log('3. mirror to two targets at once');
   const targets = [path.join(dir, 'two-1'), path.join(dir, 'two-2')];

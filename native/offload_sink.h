@@ -16,7 +16,12 @@ namespace deltanode {
 class OffloadSink final : public ByteSink {
  public:
   OffloadSink(ByteSink& target, HelperThread& helper, bool hash, size_t batch = 4 << 20)
-      : target_(target), helper_(helper), hash_(hash), batch_(batch) {
+      : target_(target), helper_(&helper), hash_(hash), batch_(batch) {
+    filling_.reserve(batch_);
+  }
+  // Without a helper yet: use_helper() before the first write.
+  OffloadSink(ByteSink& target, bool hash, size_t batch = 4 << 20)
+      : target_(target), helper_(nullptr), hash_(hash), batch_(batch) {
     filling_.reserve(batch_);
   }
   ~OffloadSink() override {
@@ -34,6 +39,13 @@ class OffloadSink final : public ByteSink {
       length -= take;
       if (filling_.size() == batch_) hand_off();
     }
+  }
+
+  // A sink that outlives its helper (an engine driven one step at a time, each with a thread of its
+  // own) waits for the write in flight and moves to the next one; null: to none until then.
+  void use_helper(HelperThread* helper) {
+    settle();
+    helper_ = helper;
   }
 
   // Chooses the digest; only before the first write.
@@ -54,17 +66,17 @@ class OffloadSink final : public ByteSink {
     flying_.swap(filling_);
     filling_.clear();
     inFlight_ = true;
-    helper_.start([this] { target_.write(flying_.data(), flying_.size()); });
+    helper_->start([this] { target_.write(flying_.data(), flying_.size()); });
   }
 
   void settle() {
     if (!inFlight_) return;
     inFlight_ = false;
-    helper_.wait();
+    helper_->wait();
   }
 
   ByteSink& target_;
-  HelperThread& helper_;
+  HelperThread* helper_;
   bool hash_;
   size_t batch_;
   bool inFlight_ = false;

@@ -1,12 +1,13 @@
-// Signatures and deltas of open files, read by the engine itself: the same bytes as the stream
-// engines give for the same input, over steps of any number, and typed failures.
+// Signatures and deltas of open files, read by the engine itself, and patches the engine writes
+// into a file itself: the same bytes as the stream engines give for the same input, over steps
+// of any number, and typed failures.
 import t from 'tap';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  AbortedError, BadSignatureError, createDeltaStream, createSignatureStream, deltaOfFile, patchBuffer, signatureOfFile,
-  type SignatureOptions,
+  AbortedError, BadSignatureError, CorruptDeltaError, createDeltaStream, createSignatureStream, deltaBuffer, deltaOfFile,
+  DigestMismatchError, IoError, patchBuffer, patchIntoFile, signatureBuffer, signatureOfFile, type SignatureOptions,
 } from '../src/index.js';
 import { seededBytes } from './fixtures/helpers.js';
 
@@ -98,4 +99,123 @@ t.test('failures are typed', async (t) => {
     t.equal(steps, 1, 'one step ran');
     t.throws(() => signatureOfFile(handle, { blockLength: -5 }), { code: 'DELTANODE_ERR_INVALID_ARGUMENT' });
   });
+});
+
+// The new file patched into `output` from `delta` fed in pieces of `piece` bytes.
+async function patchedInto(dir: string, basis: Buffer, delta: Buffer, piece: number, flags = 'wx'): Promise<{ bytes: Buffer; written: number }> {
+  const basisPath = path.join(dir, 'patch-basis');
+  const outputPath = path.join(dir, 'patch-output');
+  await fs.writeFile(basisPath, basis);
+  await fs.rm(outputPath, { force: true });
+  const output = await fs.open(outputPath, flags, 0o600);
+  try {
+    const written = await withFile(basisPath, (handle) => patchIntoFile(handle, Readable.from(pieces(delta, piece)), output, { sync: true }));
+    return { bytes: await fs.readFile(outputPath), written };
+  } finally {
+    await output.close();
+  }
+}
+
+t.test('a patch written into a file by the engine: the new file whatever the pieces of the delta', async (t) => {
+  const dir = t.testdir();
+  for (const size of [0, 1, 4095, (5 << 20) + 17, (70 << 20) + 3]) {
+    const basis = seededBytes(size + 7, size);
+    const target = edited(basis);
+    for (const options of [{}, { format: 'librsync' }] as SignatureOptions[]) {
+      const delta = await deltaBuffer(await signatureBuffer(basis, options), target);
+      for (const piece of size < 5000 ? [1, 7, 1 << 20] : [1000, 1 << 20, 16 << 20]) {
+        const { bytes, written } = await patchedInto(dir, basis, delta, piece);
+        t.ok(bytes.equals(target), `${size} B ${JSON.stringify(options)}, pieces of ${piece}`);
+        t.equal(written, target.length, 'reports the bytes written');
+      }
+    }
+  }
+});
+
+t.test('a patch written by the engine leaves runs of zeros as holes, and writes past the page cache with O_DIRECT', async (t) => {
+  const dir = t.testdir();
+  const basis = seededBytes(11, 8 << 20);
+  const target = Buffer.concat([basis.subarray(0, 1 << 20), Buffer.alloc(16 << 20), basis.subarray(1 << 20), Buffer.alloc(3 << 20)]);
+  const delta = await deltaBuffer(await signatureBuffer(basis), target);
+  const { bytes } = await patchedInto(dir, basis, delta, 1 << 20);
+  t.ok(bytes.equals(target), 'the same bytes');
+  const stat = await fs.stat(path.join(dir, 'patch-output'));
+  t.equal(stat.size, target.length, 'the trailing hole counts in the size');
+  t.ok(stat.blocks * 512 <= (9 << 20), `${stat.blocks * 512} bytes allocated for ${target.length}`);
+  const direct = await patchedInto(dir, basis, delta, 1 << 20, 'wx' as const);
+  t.ok(direct.bytes.equals(target));
+  const outputPath = path.join(dir, 'direct-output');
+  const output = await fs.open(outputPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_DIRECT, 0o600);
+  try {
+    await withFile(path.join(dir, 'patch-basis'), (handle) => patchIntoFile(handle, Readable.from([delta]), output));
+  } finally {
+    await output.close();
+  }
+  t.ok((await fs.readFile(outputPath)).equals(target), 'through O_DIRECT');
+});
+
+t.test('a patch written by the engine fails with a typed error on a bad delta, an abort or a changed basis', async (t) => {
+  const dir = t.testdir();
+  const basis = seededBytes(21, 3 << 20);
+  const target = edited(basis);
+  const delta = await deltaBuffer(await signatureBuffer(basis), target);
+  const flipped = Buffer.from(delta);
+  flipped[flipped.length - 1]! ^= 1;
+  await t.rejects(patchedInto(dir, basis, flipped, 1 << 20), DigestMismatchError, 'a digest that does not match');
+  await t.rejects(patchedInto(dir, basis, delta.subarray(0, delta.length - 10), 1 << 20), CorruptDeltaError, 'a truncated delta');
+  await t.rejects(patchedInto(dir, basis, Buffer.concat([delta, Buffer.from('more')]), 1 << 20), CorruptDeltaError, 'bytes after the end');
+  await t.rejects(patchedInto(dir, basis, Buffer.concat([delta, Buffer.from('more')]), delta.length), CorruptDeltaError, 'a chunk after the end');
+  await t.rejects(patchedInto(dir, basis, Buffer.from('not a delta at all'), 4), CorruptDeltaError, 'not a delta');
+
+  const basisPath = path.join(dir, 'patch-basis');
+  const run = async (chunks: AsyncIterable<Buffer> | Iterable<Buffer>, signal?: AbortSignal) => {
+    const output = await fs.open(path.join(dir, `out-${Math.random()}`), 'wx');
+    try {
+      return await withFile(basisPath, (handle) => patchIntoFile(handle, chunks, output, signal ? { signal } : {}));
+    } finally {
+      await output.close();
+    }
+  };
+  let returned = 0;
+  // Yields the delta in pieces, calling `between` after the first; counts a return() from the patch.
+  const feed = (between: () => Promise<void> | void) => ({
+    [Symbol.asyncIterator]() {
+      const parts = pieces(delta, 64 << 10);
+      let at = 0;
+      return {
+        async next(): Promise<IteratorResult<Buffer>> {
+          if (at === 1) await between();
+          return at < parts.length ? { done: false, value: parts[at++]! } : { done: true, value: undefined };
+        },
+        async return(): Promise<IteratorResult<Buffer>> {
+          returned++;
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  });
+  const controller = new AbortController();
+  await t.rejects(run(feed(() => controller.abort()), controller.signal), AbortedError, 'aborted between chunks');
+  t.equal(returned, 1, 'the delta source is let go');
+  await t.rejects(run(feed(() => fs.appendFile(basisPath, 'x'))), IoError, 'the basis changed meanwhile');
+  await fs.writeFile(basisPath, basis);
+  const failure = new Error('the link went down');
+  await t.rejects(run(feed(() => {
+    throw failure;
+  })), failure, "the source's own error, unchanged");
+  const early = new AbortController();
+  early.abort();
+  await t.rejects(run(Readable.from([delta]), early.signal), AbortedError, 'aborted before the first step');
+  t.equal(await run(pieces(delta, 1000)), target.length, 'chunks from a plain iterable');
+  const folder = await fs.open(dir, 'r');
+  try {
+    const output = await fs.open(path.join(dir, 'out-of-a-folder'), 'wx');
+    try {
+      await t.rejects(patchIntoFile(folder, [delta], output), IoError, 'a folder as the basis');
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await folder.close();
+  }
 });

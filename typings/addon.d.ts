@@ -40,6 +40,8 @@ export interface NativeStepResult {
   consumed: number;
   done: boolean;
   more: boolean;
+  /** Bytes an engine that writes its output to a file has written so far (0 for the others). */
+  written: number;
 }
 
 export interface NativeEngineHandle {
@@ -149,7 +151,12 @@ export interface NativeAddon {
   /** With `input` (a descriptor of a regular file, kept open by the caller) the engine reads the file itself: steps take null. */
   createSignatureEngine(params: NativeRequestedParams, sizeHint: number | null, input?: number): NativeSignatureEngine;
   createDeltaEngine(signature: Buffer, input?: number): Promise<NativeDeltaEngine>;
-  createPatchEngine(basis: Buffer | number): NativeEngineHandle;
+  /**
+   * With `output` (a descriptor of an empty regular file, kept open by the caller) the engine
+   * writes the new file there itself (zeros as holes), synced at the end when `sync`; steps then
+   * return no output.
+   */
+  createPatchEngine(basis: Buffer | number, output?: number, sync?: boolean): NativeEngineHandle;
 
   hash(algorithm: 'blake3' | 'xxh3-128' | 'blake2b-256' | 'md4', data: Buffer): Buffer;
   hash(algorithm: 'rollsum' | 'rabinkarp', data: Buffer): number;

@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "../delta.h"
+#include "../file_io.h"
 #include "../helper_thread.h"
+#include "../offload_sink.h"
 #include "../patch.h"
 #include "../signature.h"
 #include "../signature_index.h"
@@ -17,6 +19,7 @@ struct StepResult {
   size_t consumed = 0;
   bool done = false;
   bool more = false;  // output is pending that needs no more input
+  uint64_t written = 0;  // bytes an engine writing to a file has produced so far
 };
 
 class StepEngine {
@@ -128,6 +131,61 @@ class PatchStep final : public StepEngine {
   PatchApplier applier_;
 };
 
+// A patch that writes its output into an empty file itself (hashed and written on a helper thread,
+// one per step, while the step reads the basis; runs of zeros left as holes), so the new file
+// never crosses into JavaScript.
+// The last step drains the writes, syncs when asked, and fails if the basis changed meanwhile.
+class FilePatchStep final : public StepEngine {
+ public:
+  FilePatchStep(std::unique_ptr<OpenFile> basisFile, std::unique_ptr<OpenFile> output, bool sync)
+      : basisFile_(std::move(basisFile)),
+        basis_(*basisFile_),
+        applier_(basis_),
+        output_(std::move(output)),
+        fileSink_(*output_, /*sparse=*/true),
+        sink_(fileSink_, /*hash=*/true),
+        sync_(sync),
+        basisBefore_(basisFile_->identity()) {
+    applier_.hash_through(&sink_);
+  }
+  StepResult step(const uint8_t* data, size_t length, bool final, size_t budget) override {
+    HelperThread helper;
+    sink_.use_helper(&helper);
+    StepResult result;
+    try {
+      result.consumed = applier_.step(data, length, final, sink_, budget);
+      result.more = applier_.has_pending_output();
+      result.done = applier_.done();
+      if (result.done) {
+        sink_.finish();  // librsync deltas carry no digest: this only drains the last batch
+        fileSink_.finish();
+        if (sync_) output_->sync();
+        if (basisFile_->identity() != basisBefore_)
+          throw EngineError(ErrorCode::Io, "the basis " + basisFile_->name() + " changed while it was being patched");
+      }
+      sink_.use_helper(nullptr);
+    } catch (...) {
+      try {
+        sink_.use_helper(nullptr);
+      } catch (...) {  // the first error is the one reported
+      }
+      throw;
+    }
+    result.written = applier_.output_length();
+    return result;
+  }
+
+ private:
+  std::unique_ptr<OpenFile> basisFile_;
+  FileBasis basis_;
+  PatchApplier applier_;
+  std::unique_ptr<OpenFile> output_;
+  FileSink fileSink_;
+  OffloadSink sink_;
+  bool sync_;
+  FileIdentity basisBefore_;
+};
+
 class EngineHandle final : public Napi::ObjectWrap<EngineHandle> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -182,6 +240,7 @@ class StepWorker final : public PromiseWorker {
     object.Set("consumed", Napi::Number::New(env, double(result_.consumed)));
     object.Set("done", result_.done);
     object.Set("more", result_.more);
+    object.Set("written", Napi::Number::New(env, double(result_.written)));
     return object;
   }
   void Destroy() override {
@@ -297,7 +356,8 @@ Napi::Value create_delta_engine(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-// The basis is an open descriptor (read with pread on the thread pool) or an in-memory buffer.
+// The basis is an open descriptor (read with pread on the thread pool) or an in-memory buffer;
+// with an output descriptor too, the engine writes the new file there instead of returning it.
 Napi::Value create_patch_engine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -310,6 +370,10 @@ Napi::Value create_patch_engine(const Napi::CallbackInfo& info) {
     }
     auto file = std::make_unique<OpenFile>(to_file_ref(info[0]), OpenFile::Mode::Read);
     if (!file->seekable()) throw EngineError(ErrorCode::InvalidArgument, "the basis must be a regular file");
+    if (info.Length() > 1 && info[1].IsNumber()) {
+      auto output = std::make_unique<OpenFile>(to_file_ref(info[1]), OpenFile::Mode::CreateExclusive);
+      return new_handle(env, std::make_unique<FilePatchStep>(std::move(file), std::move(output), info[2].ToBoolean()));
+    }
     auto basis = std::make_unique<FileBasis>(*file);
     return new_handle(env, std::make_unique<PatchStep>(std::move(basis), std::move(file)));
   });

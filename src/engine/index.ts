@@ -2,7 +2,7 @@ export { signatureFile, deltaFile, patchFile } from './files.js';
 export type { SignatureResult, DeltaResult, PatchResult, FileJobOptions } from './files.js';
 export { createSignatureStream, createDeltaStream, createPatchStream, EngineStream, SignatureStream } from './streams.js';
 export type { EngineStreamOptions } from './streams.js';
-export { signatureOfFile, deltaOfFile } from './file-streams.js';
+export { signatureOfFile, deltaOfFile, patchIntoFile } from './file-streams.js';
 export type { FileStreamOptions } from './file-streams.js';
 export { signatureBuffer, deltaBuffer, patchBuffer } from './buffers.js';
 export type { SignatureOptions, SignatureParams, SignatureFormat, StrongHashName, WeakHashName, DigestName } from './params.js';

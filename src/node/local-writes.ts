@@ -6,15 +6,11 @@
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { AbortedError, describeFailure, DigestMismatchError, IoError } from '../errors.js';
 import { readFileBatch, writeFileBatch } from '../engine/file-batch.js';
-import { patchFile } from '../engine/files.js';
 import { hashFile } from '../engine/hash-file.js';
 import { temporaryPathFor } from '../engine/output.js';
-import { deltaOfFile, signatureOfFile } from '../engine/file-streams.js';
-import { createPatchStream } from '../engine/streams.js';
+import { deltaOfFile, patchIntoFile, signatureOfFile } from '../engine/file-streams.js';
 import { BATCH_FILE_LIMIT, type EntryMetadata, type ExpectedFile, type FileFailure, type FileRead, type FileWrite, type FileWriteResult,
   type RemoveOptions, type SignatureOptions, WriteOptions, WriteOutcome, WriteSource } from './data-node.js';
 import type { ResolvedPath, SourcePaths } from './source-paths.js';
@@ -67,23 +63,6 @@ async function writeAll(file: string, data: AsyncIterable<Buffer>, flags: number
   }
 }
 
-// A delta up to this size is gathered and patched file to file by one native job; a larger one streams.
-const SPOOL_LIMIT = 64 << 20;
-
-/** The first chunks of `data` up to about `limit` bytes, and the rest (null: `data` ended within the limit). */
-async function spool(data: AsyncIterable<Buffer>, limit: number): Promise<{ chunks: Buffer[]; rest: AsyncIterable<Buffer> | null }> {
-  const iterator = data[Symbol.asyncIterator]();
-  const chunks: Buffer[] = [];
-  let length = 0;
-  while (length < limit) {
-    const next = await iterator.next();
-    if (next.done) return { chunks, rest: null };
-    chunks.push(next.value);
-    length += next.value.length;
-  }
-  return { chunks, rest: { [Symbol.asyncIterator]: () => iterator } };
-}
-
 // Large outputs are written past the page cache: on this kind of machine (a VM whose freed memory
 // goes back to the host) filling fresh page-cache pages cost 0.4-3.5 s per GiB, varying from run to
 // run, and the fsync after it 0.4 s more; O_DIRECT writes took 0.8-1.2 s per GiB, durable. A patch
@@ -101,32 +80,17 @@ async function openOutput(file: string, flags: number, expectedSize: number): Pr
   return fs.open(file, flags, 0o600);
 }
 
-// The delta into a temporary file beside the target, then one native job on a worker thread.
-async function patchSpooled(basisPath: string, targetPath: string, chunks: readonly Buffer[], output: string, flags: number,
-  expectedSize: number, signal?: AbortSignal): Promise<void> {
-  const deltaPath = temporaryPathFor(targetPath);
+// The new file from the delta, patched as it arrives, synced by the same native engine.
+async function patchInto(basisPath: string, delta: AsyncIterable<Buffer>, output: string, flags: number, expectedSize: number,
+  signal?: AbortSignal): Promise<void> {
+  const basis = await fs.open(basisPath, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    await fs.writeFile(deltaPath, chunks, { flag: 'wx', mode: 0o600 });
     const handle = await openOutput(output, flags, expectedSize);
     try {
-      await patchFile(basisPath, deltaPath, { fd: handle.fd }, signal ? { signal } : {});
-      await handle.sync();
+      await patchIntoFile(basis, delta, handle, { sync: true, ...(signal ? { signal } : {}) });
     } finally {
       await handle.close();
     }
-  } finally {
-    await fs.rm(deltaPath, { force: true });
-  }
-}
-
-async function patchStreamed(basisPath: string, delta: AsyncIterable<Buffer>, output: string, flags: number, signal?: AbortSignal): Promise<void> {
-  const basis = await fs.open(basisPath, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const patcher = createPatchStream(basis, signal ? { signal } : {});
-    const feeding = pipeline(Readable.from(delta), patcher);
-    feeding.catch(() => undefined);  // its error also ends the patcher's output, read below
-    await writeAll(output, patcher, flags, signal);
-    await feeding;
   } finally {
     await basis.close();
   }
@@ -415,14 +379,8 @@ export class LocalWrites {
           throw new IoError(`${inventoryPath} has no ${resuming ? 'partial content' : 'current version'} to apply a delta to`, { path: place.shownPath });
         }
         const watch = new DeltaWatch();
-        const head = await spool(watch.observe(source.data), SPOOL_LIMIT);
         keepPartial = slots !== null;
-        const flags = slots ? CREATE_OR_EMPTY : CREATE_NEW;
-        if (head.rest === null) await patchSpooled(basisPath, place.diskPath, head.chunks, temporary, flags, expect.size, options.signal);
-        else await patchStreamed(basisPath, (async function* () {
-          yield* head.chunks;
-          yield* head.rest!;
-        })(), temporary, flags, options.signal);
+        await patchInto(basisPath, watch.observe(source.data), temporary, slots ? CREATE_OR_EMPTY : CREATE_NEW, expect.size, options.signal);
         selfVerified = watch.promises(expect);
       }
       keepPartial = false;  // complete: from here on, a failure means this content is not to be kept
