@@ -162,7 +162,7 @@ void FileSink::put(const uint8_t* data, size_t length) {
 FileSink::FileSink(OpenFile& file, bool sparse) : file_(file), sparse_(sparse && file.seekable()) {
   int flags = file.seekable() ? ::fcntl(file.fd(), F_GETFL) : -1;
   direct_ = flags >= 0 && (flags & O_DIRECT) != 0;
-  if (direct_) directBuffer_.grow(kBufferSize);
+  if (direct_) directBuffer_.grow(kDirectBufferSize);
   else buffer_.reserve(kBufferSize);
 }
 
@@ -188,15 +188,28 @@ void FileSink::end_direct() {
 
 void FileSink::write(const uint8_t* data, size_t length) {
   if (direct_) {
+    // Page-aligned input at an aligned offset goes to the device as it is, without a copy.
+    if (directFill_ == 0 && reinterpret_cast<uintptr_t>(data) % kDirectAlignment == 0) {
+      const size_t whole = length / kDirectAlignment * kDirectAlignment;
+      if (whole > 0) {
+        put_direct(data, whole);
+        data += whole;
+        length -= whole;
+        if (!direct_) {
+          write(data, length);
+          return;
+        }
+      }
+    }
     while (length > 0) {
-      size_t take = std::min(length, kBufferSize - directFill_);
+      size_t take = std::min(length, kDirectBufferSize - directFill_);
       std::memcpy(directBuffer_.data() + directFill_, data, take);
       directFill_ += take;
       data += take;
       length -= take;
-      if (directFill_ == kBufferSize) {
+      if (directFill_ == kDirectBufferSize) {
         directFill_ = 0;
-        put_direct(directBuffer_.data(), kBufferSize);
+        put_direct(directBuffer_.data(), kDirectBufferSize);
         if (!direct_) {  // the file system refused: what is left goes the buffered way
           write(data, length);
           return;

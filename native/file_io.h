@@ -77,6 +77,9 @@ class FileSink final : public ByteSink {
 
  private:
   static constexpr size_t kBufferSize = 1 << 20;
+  // Direct writes wait for the device: fewer, larger ones keep it busier (1 GiB: 0.68-0.79 s in
+  // 1 MiB writes, 0.54-0.65 s in 16 MiB ones, dd here).
+  static constexpr size_t kDirectBufferSize = 4 << 20;
   static constexpr size_t kHoleGranule = 64 << 10;
   // What O_DIRECT asks of offsets and lengths on every Linux block device in use.
   static constexpr size_t kDirectAlignment = 4096;

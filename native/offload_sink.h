@@ -4,8 +4,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <cstring>
+#include <utility>
 
+#include "aligned_buffer.h"
 #include "byte_sink.h"
 #include "format.h"
 #include "content_digest.h"
@@ -17,12 +19,12 @@ class OffloadSink final : public ByteSink {
  public:
   OffloadSink(ByteSink& target, HelperThread& helper, bool hash, size_t batch = 4 << 20)
       : target_(target), helper_(&helper), hash_(hash), batch_(batch) {
-    filling_.reserve(batch_);
+    allocate();
   }
   // Without a helper yet: use_helper() before the first write.
   OffloadSink(ByteSink& target, bool hash, size_t batch = 4 << 20)
       : target_(target), helper_(nullptr), hash_(hash), batch_(batch) {
-    filling_.reserve(batch_);
+    allocate();
   }
   ~OffloadSink() override {
     try {
@@ -33,11 +35,12 @@ class OffloadSink final : public ByteSink {
 
   void write(const uint8_t* data, size_t length) override {
     while (length > 0) {
-      size_t take = batch_ - filling_.size() < length ? batch_ - filling_.size() : length;
-      filling_.insert(filling_.end(), data, data + take);
+      size_t take = batch_ - fillingLength_ < length ? batch_ - fillingLength_ : length;
+      std::memcpy(filling_.data() + fillingLength_, data, take);
+      fillingLength_ += take;
       data += take;
       length -= take;
-      if (filling_.size() == batch_) hand_off();
+      if (fillingLength_ == batch_) hand_off();
     }
   }
 
@@ -59,14 +62,20 @@ class OffloadSink final : public ByteSink {
   }
 
  private:
+  // Page-aligned, so that a sink writing with O_DIRECT can take the batches as they are.
+  void allocate() {
+    filling_.grow(batch_);
+    flying_.grow(batch_);
+  }
+
   void hand_off() {
     settle();
-    if (filling_.empty()) return;
-    if (hash_) digest_.update(filling_.data(), filling_.size());
-    flying_.swap(filling_);
-    filling_.clear();
+    if (fillingLength_ == 0) return;
+    if (hash_) digest_.update(filling_.data(), fillingLength_);
+    std::swap(flying_, filling_);
+    flyingLength_ = std::exchange(fillingLength_, 0);
     inFlight_ = true;
-    helper_->start([this] { target_.write(flying_.data(), flying_.size()); });
+    helper_->start([this] { target_.write(flying_.data(), flyingLength_); });
   }
 
   void settle() {
@@ -80,8 +89,10 @@ class OffloadSink final : public ByteSink {
   bool hash_;
   size_t batch_;
   bool inFlight_ = false;
-  std::vector<uint8_t> filling_;
-  std::vector<uint8_t> flying_;
+  AlignedBuffer filling_;
+  AlignedBuffer flying_;
+  size_t fillingLength_ = 0;
+  size_t flyingLength_ = 0;
   ContentDigest digest_;
 };
 
