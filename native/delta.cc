@@ -233,9 +233,10 @@ void DeltaGenerator::finish() {
   }
   emit_literal_until(length_);
   BasisSummary output;
-  output.known = wantDigest_;
+  output.known = wantDigest_ || digestKnown_;
   output.length = inputLength_;
   if (wantDigest_) output.digest = digest_.finalize();
+  if (digestKnown_) output.digest = knownDigest_;
   encoder_->end(output);
 }
 

@@ -30,6 +30,14 @@ class DeltaGenerator {
   uint64_t input_length() const noexcept { return inputLength_; }
   // With a helper thread, large inputs are hashed for the digest there while the search runs here.
   void set_helper(HelperThread* helper) noexcept { helper_ = helper; }
+  // The new file's digest (of the signature's digest kind) as the caller already knows it: written
+  // instead of computed. A patch checks its output against it, so content that differs from it
+  // (a file changed since it was hashed) fails there. Before the first update.
+  void use_known_digest(const Digest& digest) noexcept {
+    wantDigest_ = false;
+    knownDigest_ = digest;
+    digestKnown_ = true;
+  }
 
  private:
   template <class Rolling> void search(Rolling& sum);
@@ -45,6 +53,8 @@ class DeltaGenerator {
   bool wantDigest_;
   HelperThread* helper_ = nullptr;
   ContentDigest digest_;
+  Digest knownDigest_{};
+  bool digestKnown_ = false;
   uint64_t inputLength_ = 0;
 
   // Input lives at data_[0, length_): in buffer_ (update) or in one of pieces_ (feed). Within it,

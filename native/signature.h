@@ -30,6 +30,12 @@ class SignatureWriter {
   // With a helper thread, large updates hash the digest there (BLAKE3: half of it) while the blocks
   // are summed on both.
   void set_helper(HelperThread* helper) noexcept { helper_ = helper; }
+  // The basis's digest (of the signature's digest kind) as the caller already knows it: written
+  // instead of computed, so the basis is only summed block by block. Before the first update.
+  void use_known_digest(const Digest& digest) noexcept {
+    wantDigest_ = false;
+    finalDigest_ = digest;
+  }
   // `alongside` (say, reading the next piece of the basis) runs on the calling thread while the
   // helper starts on this piece; work is shared in slices, so the helper takes more of it meanwhile.
   void update(const uint8_t* data, size_t length, const std::function<void()>& alongside = nullptr);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
   AbortedError, BadSignatureError, CorruptDeltaError, createDeltaStream, createSignatureStream, deltaBuffer, deltaOfFile,
-  DigestMismatchError, IoError, patchBuffer, patchIntoFile, signatureBuffer, signatureOfFile, type SignatureOptions,
+  DigestMismatchError, hash, InvalidArgumentError, IoError, patchBuffer, patchIntoFile, signatureBuffer, signatureOfFile,
+  type SignatureOptions,
 } from '../src/index.js';
 import { seededBytes } from './fixtures/helpers.js';
 
@@ -218,4 +219,26 @@ t.test('a patch written by the engine fails with a typed error on a bad delta, a
   } finally {
     await folder.close();
   }
+});
+
+t.test('a known digest is written instead of computed, and a patch holds the content to it', async (t) => {
+  const dir = t.testdir();
+  const basis = seededBytes(31, (6 << 20) + 5);
+  const target = edited(basis);
+  await fs.writeFile(path.join(dir, 'basis'), basis);
+  await fs.writeFile(path.join(dir, 'target'), target);
+  const claimed = Buffer.alloc(32, 7);
+  const signature = await withFile(path.join(dir, 'basis'), (handle) => collect(signatureOfFile(handle, { digest: 'blake3', knownDigest: claimed })));
+  t.ok(signature.subarray(-40, -8).equals(claimed), "the signature's trailer carries the digest given");
+  const sign = (options: object) => withFile(path.join(dir, 'basis'), (handle) => collect(signatureOfFile(handle, { digest: 'blake3', ...options })));
+  t.ok((await sign({})).subarray(-40, -8).equals(hash('blake3', basis)), 'without one, the digest computed');
+  const truthful = await withFile(path.join(dir, 'target'), (handle) => collect(deltaOfFile(signature, handle, { knownDigest: hash('blake3', target) })));
+  t.ok((await patchBuffer(basis, truthful)).equals(target), 'a true digest patches');
+  const lying = await withFile(path.join(dir, 'target'), (handle) => collect(deltaOfFile(signature, handle, { knownDigest: claimed })));
+  t.ok(lying.subarray(-32).equals(claimed), "the delta's trailer carries the digest given");
+  await t.rejects(patchBuffer(basis, lying), DigestMismatchError, 'content that is not what the digest says fails at the patch');
+  await withFile(path.join(dir, 'target'), async (handle) => {
+    t.throws(() => deltaOfFile(signature, handle, { knownDigest: Buffer.alloc(5) }), InvalidArgumentError);
+    t.throws(() => signatureOfFile(handle, { knownDigest: 'not a buffer' as unknown as Buffer }), InvalidArgumentError);
+  });
 });

@@ -257,6 +257,39 @@ function suite(label: string, makeNode: NodeFactory): void {
     t.ok((await fs.readFile(path.join(roots[1]!, 'f'))).equals(basis), 'the target keeps its version');
   });
 
+  t.test(`${label}: a large file's remembered digest spares a pass, and content changed behind the cache still never lands`, async (t) => {
+    // 64 MiB: the size from which signatures and deltas take the digest from the hash cache.
+    const size = 64 << 20;
+    const old = Buffer.concat([noise(1 << 20, 5), Buffer.alloc(size - (1 << 20))]);
+    const changed = Buffer.from(old);
+    changed.write('edited', 500_000);
+    const { roots, nodes } = await nodesFor(t, [{ f: changed }, { f: old }]);
+    for (const root of roots) await setTime(path.join(root, 'f'), NOW);
+    for (const node of nodes) for await (const batch of node.inventory()) void batch;  // the caches learn both digests
+    const collect = async (data: AsyncIterable<Buffer>) => {
+      const parts: Buffer[] = [];
+      for await (const part of data) parts.push(part);
+      return Buffer.concat(parts);
+    };
+    // Both rewritten in place, size and mtime as before: the caches cannot tell, so the digests they
+    // keep are of the content before.
+    for (const root of roots) {
+      const handle = await fs.open(path.join(root, 'f'), 'r+');
+      await handle.write(Buffer.from('behind the cache'), 0, 16, 600_000);
+      await handle.close();
+      await setTime(path.join(root, 'f'), NOW);
+    }
+    const signature = await collect(nodes[1]!.signature('data/f'));
+    t.ok(signature.subarray(-40, -8).equals(hash('blake3', old)), "the signature's basis digest is the one remembered");
+    const delta = await collect(nodes[0]!.delta('data/f', signature));
+    t.ok(delta.subarray(-32).equals(hash('blake3', changed)), 'the delta carries the digest remembered, not one of the content read');
+    const report = await new Session(nodes).sync({ from: 'n0' });
+    t.equal(report.failed, 1, 'the write fails');
+    const kept = Buffer.from(old);
+    kept.write('behind the cache', 600_000);
+    t.ok((await fs.readFile(path.join(roots[1]!, 'f'))).equals(kept), 'the target keeps its version');
+  });
+
   t.test(`${label}: leftovers of killed runs go at the next inventory; live ones and read-only sources stay`, async (t) => {
     const { roots, nodes } = await nodesFor(t, [{ f: 'x' }, { f: 'x' }], [false, true]);
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();

@@ -149,8 +149,9 @@ export interface NativeAddon {
     control: ArrayBuffer): Promise<NativeBatchOutcomes & { data: Buffer }>;
 
   /** With `input` (a descriptor of a regular file, kept open by the caller) the engine reads the file itself: steps take null. */
-  createSignatureEngine(params: NativeRequestedParams, sizeHint: number | null, input?: number): NativeSignatureEngine;
-  createDeltaEngine(signature: Buffer, input?: number): Promise<NativeDeltaEngine>;
+  /** `knownDigest` (32 bytes, with `input`): the input's digest, written instead of computed. */
+  createSignatureEngine(params: NativeRequestedParams, sizeHint: number | null, input?: number, knownDigest?: Buffer): NativeSignatureEngine;
+  createDeltaEngine(signature: Buffer, input?: number, knownDigest?: Buffer): Promise<NativeDeltaEngine>;
   /**
    * With `output` (a descriptor of an empty regular file, kept open by the caller) the engine
    * writes the new file there itself (zeros as holes), synced at the end when `sync`; steps then

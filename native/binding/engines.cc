@@ -1,7 +1,10 @@
 // Incremental engines behind the stream API: one handle type, three engines. Each step runs on
 // the thread pool with the input buffer pinned; JavaScript never runs two steps of one handle at once.
 // A signature or delta engine may instead read its input from an open file itself.
+#include <algorithm>
+#include <cstring>
 #include <memory>
+#include <optional>
 
 #include "../delta.h"
 #include "../file_io.h"
@@ -21,6 +24,15 @@ struct StepResult {
   bool more = false;  // output is pending that needs no more input
   uint64_t written = 0;  // bytes an engine writing to a file has produced so far
 };
+
+// A digest the caller passed (a Buffer of kDigestLength bytes, checked in TypeScript), if any.
+std::optional<Digest> known_digest(const Napi::Value& value) {
+  if (!value.IsBuffer()) return std::nullopt;
+  auto buffer = value.As<Napi::Buffer<uint8_t>>();
+  Digest digest{};
+  std::memcpy(digest.data(), buffer.Data(), std::min(buffer.Length(), digest.size()));
+  return digest;
+}
 
 class StepEngine {
  public:
@@ -63,8 +75,10 @@ constexpr size_t kStepInput = 32 << 20;
 
 class FileSignatureStep final : public StepEngine {
  public:
-  FileSignatureStep(const SignatureParams& params, std::unique_ptr<OpenFile> file)
-      : file_(std::move(file)), writer_(params, sink, false), signer_(*file_) {}
+  FileSignatureStep(const SignatureParams& params, std::unique_ptr<OpenFile> file, const std::optional<Digest>& knownDigest)
+      : file_(std::move(file)), writer_(params, sink, false), signer_(*file_) {
+    if (knownDigest) writer_.use_known_digest(*knownDigest);
+  }
   StepResult step(const uint8_t*, size_t, bool, size_t) override {
     HelperThread helper;
     writer_.set_helper(&helper);
@@ -83,8 +97,10 @@ class FileSignatureStep final : public StepEngine {
 
 class FileDeltaStep final : public StepEngine {
  public:
-  FileDeltaStep(SignatureIndex index, std::unique_ptr<OpenFile> file)
-      : file_(std::move(file)), index_(std::move(index)), generator_(index_, sink) {}
+  FileDeltaStep(SignatureIndex index, std::unique_ptr<OpenFile> file, const std::optional<Digest>& knownDigest)
+      : file_(std::move(file)), index_(std::move(index)), generator_(index_, sink) {
+    if (knownDigest) generator_.use_known_digest(*knownDigest);
+  }
   StepResult step(const uint8_t*, size_t, bool, size_t) override {
     HelperThread helper;
     generator_.set_helper(&helper);
@@ -303,7 +319,7 @@ Napi::Value create_signature_engine(const Napi::CallbackInfo& info) {
     }
     SignatureParams params = resolve_params(requested, sizeHint);
     std::unique_ptr<StepEngine> engine;
-    if (input) engine = std::make_unique<FileSignatureStep>(params, std::move(input));
+    if (input) engine = std::make_unique<FileSignatureStep>(params, std::move(input), known_digest(info[3]));
     else engine = std::make_unique<SignatureStep>(params);
     Napi::Object handle = new_handle(env, std::move(engine));
     handle.Set("params", params_to_js(env, params));
@@ -314,8 +330,9 @@ Napi::Value create_signature_engine(const Napi::CallbackInfo& info) {
 // Parsing and indexing a large signature is real work, so it too runs on the thread pool.
 class DeltaEngineWorker final : public PromiseWorker {
  public:
-  DeltaEngineWorker(Napi::Env env, Napi::Buffer<uint8_t> signature, std::unique_ptr<OpenFile> input)
-      : PromiseWorker(env), input_(std::move(input)) {
+  DeltaEngineWorker(Napi::Env env, Napi::Buffer<uint8_t> signature, std::unique_ptr<OpenFile> input,
+                    std::optional<Digest> knownDigest)
+      : PromiseWorker(env), input_(std::move(input)), knownDigest_(knownDigest) {
     signature_ = Napi::Persistent(signature.As<Napi::Object>());
     data_ = signature.Data();
     length_ = signature.Length();
@@ -327,7 +344,7 @@ class DeltaEngineWorker final : public PromiseWorker {
     SignatureParams params = index_->params();
     BasisSummary summary = index_->summary();
     std::unique_ptr<StepEngine> engine;
-    if (input_) engine = std::make_unique<FileDeltaStep>(std::move(*index_), std::move(input_));
+    if (input_) engine = std::make_unique<FileDeltaStep>(std::move(*index_), std::move(input_), knownDigest_);
     else engine = std::make_unique<DeltaStep>(std::move(*index_));
     Napi::Object handle = new_handle(env, std::move(engine));
     handle.Set("params", params_to_js(env, params));
@@ -338,6 +355,7 @@ class DeltaEngineWorker final : public PromiseWorker {
   const uint8_t* data_;
   size_t length_;
   std::unique_ptr<OpenFile> input_;
+  std::optional<Digest> knownDigest_;
   std::unique_ptr<SignatureIndex> index_;
 };
 
@@ -350,7 +368,7 @@ Napi::Value create_delta_engine(const Napi::CallbackInfo& info) {
       return env.Undefined();
     });
   }
-  auto* worker = new DeltaEngineWorker(env, info[0].As<Napi::Buffer<uint8_t>>(), std::move(input));
+  auto* worker = new DeltaEngineWorker(env, info[0].As<Napi::Buffer<uint8_t>>(), std::move(input), known_digest(info[2]));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

@@ -4,12 +4,30 @@
 // allocation and two thread hops per MiB.
 import type { FileHandle } from 'node:fs/promises';
 import type { NativeEngineHandle } from '../../typings/addon.js';
-import { AbortedError, CorruptDeltaError, fromNativeError } from '../errors.js';
+import { AbortedError, CorruptDeltaError, fromNativeError, InvalidArgumentError } from '../errors.js';
 import { nativeAddon } from './native.js';
 import { type SignatureOptions, toNativeParams } from './params.js';
 
 export interface FileStreamOptions {
   signal?: AbortSignal;
+}
+
+export interface KnownDigestOption {
+  /**
+   * The file's digest (32 bytes, of the signature's digest kind: BLAKE3, or XXH3-128 followed by
+   * 16 zero bytes) as the caller already knows it, say from a cache keyed by size and mtime: the
+   * engine writes it instead of reading the file for it. A patch checks its output against the
+   * digest a native delta carries, so a file that changed since still fails there, not silently.
+   */
+  knownDigest?: Buffer;
+}
+
+function checkedDigest(options: KnownDigestOption): Buffer | undefined {
+  const { knownDigest } = options;
+  if (knownDigest !== undefined && (!Buffer.isBuffer(knownDigest) || knownDigest.length !== 32)) {
+    throw new InvalidArgumentError('knownDigest must be a Buffer of 32 bytes');
+  }
+  return knownDigest;
 }
 
 async function* drain(engine: NativeEngineHandle | Promise<NativeEngineHandle>, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
@@ -27,10 +45,11 @@ async function* drain(engine: NativeEngineHandle | Promise<NativeEngineHandle>, 
 }
 
 /** The signature of `file`'s content from its current position on; the handle stays open, the caller's, and where it was. */
-export function signatureOfFile(file: FileHandle, options: SignatureOptions & FileStreamOptions = {}): AsyncGenerator<Buffer> {
+export function signatureOfFile(file: FileHandle, options: SignatureOptions & FileStreamOptions & KnownDigestOption = {}): AsyncGenerator<Buffer> {
+  const knownDigest = checkedDigest(options);
   let engine: NativeEngineHandle;
   try {
-    engine = nativeAddon().createSignatureEngine(toNativeParams(options), null, file.fd);
+    engine = nativeAddon().createSignatureEngine(toNativeParams(options), null, file.fd, knownDigest);
   } catch (error) {
     throw fromNativeError(error);
   }
@@ -38,10 +57,11 @@ export function signatureOfFile(file: FileHandle, options: SignatureOptions & Fi
 }
 
 /** The delta that turns the basis `signature` describes into `file`'s content from its position on (left open, where it was). */
-export function deltaOfFile(signature: Buffer, file: FileHandle, options: FileStreamOptions = {}): AsyncGenerator<Buffer> {
+export function deltaOfFile(signature: Buffer, file: FileHandle, options: FileStreamOptions & KnownDigestOption = {}): AsyncGenerator<Buffer> {
+  const knownDigest = checkedDigest(options);
   let engine: Promise<NativeEngineHandle>;
   try {
-    engine = nativeAddon().createDeltaEngine(signature, file.fd);
+    engine = nativeAddon().createDeltaEngine(signature, file.fd, knownDigest);
   } catch (error) {
     throw fromNativeError(error);
   }

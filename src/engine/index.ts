@@ -3,7 +3,7 @@ export type { SignatureResult, DeltaResult, PatchResult, FileJobOptions } from '
 export { createSignatureStream, createDeltaStream, createPatchStream, EngineStream, SignatureStream } from './streams.js';
 export type { EngineStreamOptions } from './streams.js';
 export { signatureOfFile, deltaOfFile, patchIntoFile } from './file-streams.js';
-export type { FileStreamOptions } from './file-streams.js';
+export type { FileStreamOptions, KnownDigestOption } from './file-streams.js';
 export { signatureBuffer, deltaBuffer, patchBuffer } from './buffers.js';
 export type { SignatureOptions, SignatureParams, SignatureFormat, StrongHashName, WeakHashName, DigestName } from './params.js';
 export type { Progress, JobOptions } from './control.js';

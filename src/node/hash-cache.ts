@@ -99,6 +99,14 @@ export class HashCache {
     return this.#get.get(source, folder);
   }
 
+  /** The digest remembered for file `name` of `folder` while its size, mtime and inode are these. */
+  digestOf(source: string, folder: string, name: string, now: { size: number; mtimeNs: bigint; inode: bigint }): Buffer | undefined {
+    const record = this.folder(source, folder);
+    const entry = record ? decodeFolderCache(record)?.find((candidate) => candidate.name === name) : undefined;
+    if (entry?.kind !== 'file' || entry.size !== now.size || entry.mtimeNs !== now.mtimeNs || entry.inode !== now.inode) return undefined;
+    return entry.digest;
+  }
+
   // Folds written files into a folder's record (a damaged or missing record: the files alone;
   // the scan then finds the rest stale and hashes it).
   #merge(source: string, folder: string, files: ReadonlyMap<string, CachedFolderEntry>): void {

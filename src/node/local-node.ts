@@ -72,11 +72,19 @@ export class LocalDataNode implements DataNode {
     this.#sourceRules = new Map(this.sources.map((source) => [source.alias, new IgnoreRules(source.ignore ?? [])]));
     this.#hashConcurrency = options.hashConcurrency ?? 4;
     // A verified write is known to the hash cache at once: the sync's final check does not read it again.
+    const folderOf = (relative: string) => {
+      const slash = relative.lastIndexOf('/');
+      return { folder: slash < 0 ? '' : relative.slice(0, slash), name: relative.slice(slash + 1) };
+    };
     this.#writes = new LocalWrites(new SourcePaths(this.sources), new Trash(STATE_FOLDER_NAME, options.trashDays ?? 30),
       ({ place, size, mtimeNs, inode, digest }) => {
-        const slash = place.relative.lastIndexOf('/');
-        this.#cache?.noteWritten(place.source.alias, slash < 0 ? '' : place.relative.slice(0, slash),
-          { name: place.relative.slice(slash + 1), kind: 'file', size, mtimeNs, inode, digest: Buffer.from(digest) });
+        const { folder, name } = folderOf(place.relative);
+        this.#cache?.noteWritten(place.source.alias, folder, { name, kind: 'file', size, mtimeNs, inode, digest: Buffer.from(digest) });
+      },
+      // Only a cache an inventory opened: one opened here would know nothing yet.
+      ({ place, ...now }) => {
+        const { folder, name } = folderOf(place.relative);
+        return this.#cache?.digestOf(place.source.alias, folder, name, now);
       });
   }
 

@@ -100,6 +100,11 @@ const DELTA_MAGIC = Buffer.from('DNDL');
 const DELTA_HEADER = 64;
 const DELTA_TRAILER = 40;
 const BLAKE3_DIGEST_ID = 1;
+const SIGNATURE_MAGIC = Buffer.from('DNSG');
+
+/** Whether a (native) signature asks for BLAKE3 as the digest its deltas carry. */
+const signatureDigestIsBlake3 = (signature: Buffer) =>
+  signature.length >= 14 && signature.subarray(0, 4).equals(SIGNATURE_MAGIC) && signature[13] === BLAKE3_DIGEST_ID;
 
 /** Keeps a native delta's header and last bytes as it passes, to read the digest the patch checks against. */
 class DeltaWatch {
@@ -171,16 +176,30 @@ export interface WrittenFile {
   digest: Buffer;
 }
 
+/** A file as it is now, to look up a digest remembered for it. */
+export type FileState = Omit<WrittenFile, 'digest'>;
+
+// Files this large are worth a look in the hash cache: a digest found there is one pass over the
+// file (BLAKE3, a quarter of a second per GiB here) that a signature or delta does not make.
+const RECALL_MINIMUM = 64 << 20;
+
 export class LocalWrites {
   readonly #paths: SourcePaths;
   readonly #trash: Trash;
   readonly #folders = new FolderSyncs();
   readonly #onWritten: (file: WrittenFile) => void;
+  readonly #recall: (file: FileState) => Buffer | undefined;
 
-  constructor(paths: SourcePaths, trash: Trash, onWritten: (file: WrittenFile) => void = () => undefined) {
+  /**
+   * `onWritten` hears of every verified write; `recall` gives the BLAKE3 digest remembered for a
+   * file in the state it is in now (same size, mtime and inode), if any.
+   */
+  constructor(paths: SourcePaths, trash: Trash, onWritten: (file: WrittenFile) => void = () => undefined,
+    recall: (file: FileState) => Buffer | undefined = () => undefined) {
     this.#paths = paths;
     this.#trash = trash;
     this.#onWritten = onWritten;
+    this.#recall = recall;
   }
 
   // A regular file, held: the caller releases it.
@@ -289,6 +308,7 @@ export class LocalWrites {
   async *signature(inventoryPath: string, options: SignatureOptions = {}): AsyncGenerator<Buffer> {
     const { signal, partialOf } = options;
     let input: FileHandle;
+    let knownDigest: Buffer | undefined;
     if (partialOf) {
       const place = await this.#paths.hold(inventoryPath, 'write');
       try {
@@ -299,31 +319,43 @@ export class LocalWrites {
         await place.release();
       }
     } else {
-      ({ input } = await this.#openRegular(inventoryPath));
+      ({ input, digest: knownDigest } = await this.#openRegular(inventoryPath, true));
     }
     // BLAKE3 as the signature's digest: the delta made from it then carries the new file's BLAKE3,
     // which the patch checks (so the written file needs no read-back).
     try {
-      yield* signatureOfFile(input, { digest: 'blake3', ...(signal ? { signal } : {}) });
+      yield* signatureOfFile(input, { digest: 'blake3', ...(knownDigest ? { knownDigest } : {}), ...(signal ? { signal } : {}) });
     } finally {
       await input.close();
     }
   }
 
-  // A regular file opened for reading (the caller closes it).
-  async #openRegular(inventoryPath: string): Promise<{ input: FileHandle; size: number }> {
+  // A regular file opened for reading (the caller closes it); with `recall`, a large one comes with
+  // the digest remembered for it as it is now, if any.
+  async #openRegular(inventoryPath: string, recall = false): Promise<{ input: FileHandle; size: number; digest?: Buffer }> {
     const { place, size } = await this.#regularFile(inventoryPath);
     try {
-      return { input: await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW), size };
+      const input = await fs.open(place.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+      if (!recall || size < RECALL_MINIMUM) return { input, size };
+      try {
+        const now = await input.stat({ bigint: true });
+        const digest = this.#recall({ place, size: Number(now.size), mtimeNs: now.mtimeNs, inode: now.ino });
+        return { input, size, ...(digest ? { digest } : {}) };
+      } catch (error) {
+        await input.close();
+        throw error;
+      }
     } finally {
       await place.release();
     }
   }
 
   async *delta(inventoryPath: string, signature: Buffer, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const { input } = await this.#openRegular(inventoryPath);
+    const { input, digest } = await this.#openRegular(inventoryPath, true);
     try {
-      yield* deltaOfFile(signature, input, signal ? { signal } : {});
+      // A remembered digest is BLAKE3: of use only to a delta that carries BLAKE3 (our nodes' signatures).
+      const knownDigest = digest && signatureDigestIsBlake3(signature) ? { knownDigest: digest } : {};
+      yield* deltaOfFile(signature, input, { ...knownDigest, ...(signal ? { signal } : {}) });
     } finally {
       await input.close();
     }
