@@ -44,6 +44,17 @@ class OffloadSink final : public ByteSink {
     }
   }
 
+  uint8_t* room(size_t want, size_t& granted) override {
+    if (fillingLength_ == batch_) hand_off();
+    granted = batch_ - fillingLength_ < want ? batch_ - fillingLength_ : want;
+    return filling_.data() + fillingLength_;
+  }
+
+  void commit(size_t length) override {
+    fillingLength_ += length;
+    if (fillingLength_ == batch_) hand_off();
+  }
+
   // A sink that outlives its helper (an engine driven one step at a time, each with a thread of its
   // own) waits for the write in flight and moves to the next one; null: to none until then.
   void use_helper(HelperThread* helper) {

@@ -11,6 +11,7 @@
 namespace deltanode {
 
 static constexpr size_t kCopyChunk = 1 << 20;
+static constexpr size_t kInPlaceAlignment = 64;
 
 void MemoryBasis::read(uint64_t offset, uint8_t* out, size_t length) { std::memcpy(out, data_ + offset, length); }
 
@@ -205,9 +206,24 @@ size_t PatchApplier::step(const uint8_t* data, size_t length, bool endOfInput, B
       case Stage::Copy: {
         size_t take = size_t(std::min<uint64_t>({remaining_, outputBudget - produced, kCopyChunk}));
         if (take == 0) return consumed;
-        scratch_.grow(take);
-        basis_.read(copyOffset_, scratch_.data(), take);
-        produce(scratch_.data(), take, sink);
+        // Straight into the sink's buffer where it has one, at a 64-byte boundary (a read from the
+        // page cache into a misaligned place runs 2-6x slower): the bytes up to the boundary go
+        // the usual way.
+        size_t granted = 0;
+        uint8_t* into = sink.room(take, granted);
+        const size_t misaligned = reinterpret_cast<uintptr_t>(into) % kInPlaceAlignment;
+        if (into != nullptr && granted > 0 && misaligned == 0) {
+          take = granted;
+          basis_.read(copyOffset_, into, take);
+          if (wantDigest_ && !hashingSink_) digest_.update(into, take);
+          sink.commit(take);
+          outputLength_ += take;
+        } else {
+          if (into != nullptr && misaligned != 0) take = std::min(take, kInPlaceAlignment - misaligned);
+          scratch_.grow(take);
+          basis_.read(copyOffset_, scratch_.data(), take);
+          produce(scratch_.data(), take, sink);
+        }
         copyOffset_ += take;
         remaining_ -= take;
         produced += take;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "errors.h"
@@ -68,6 +69,39 @@ struct HashingSink final : deltanode::ByteSink {
     for (size_t i = 0; i < n; ++i) hash = (hash ^ data[i]) * 0x100000001b3ull;
     length += n;
   }
+};
+
+// A sink with a buffer that lends room for output made in place (as the offload sink of file
+// jobs does), at an offset of its own, passing what fills it on to `out`.
+struct RoomySink final : deltanode::ByteSink {
+  RoomySink(HashingSink& target, size_t capacity, size_t offset)
+      : out(target), buffer(capacity + offset), capacity(capacity), offset(offset) {}
+  void write(const uint8_t* data, size_t n) override {
+    while (n > 0) {
+      size_t take = capacity - fill < n ? capacity - fill : n;
+      std::memcpy(buffer.data() + offset + fill, data, take);
+      fill += take;
+      data += take;
+      n -= take;
+      if (fill == capacity) flush();
+    }
+  }
+  uint8_t* room(size_t want, size_t& granted) override {
+    if (fill == capacity) flush();
+    granted = capacity - fill < want ? capacity - fill : want;
+    return buffer.data() + offset + fill;
+  }
+  void commit(size_t n) override {
+    fill += n;
+    if (fill == capacity) flush();
+  }
+  void flush() {
+    out.write(buffer.data() + offset, fill);
+    fill = 0;
+  }
+  HashingSink& out;
+  std::vector<uint8_t> buffer;
+  size_t capacity, offset, fill = 0;
 };
 
 [[noreturn]] inline void fail(const char* what) {
