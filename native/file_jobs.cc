@@ -145,13 +145,18 @@ PatchJobResult patch_file(const FileRef& basisRef, const FileRef& deltaRef, cons
     control.set_done(done);
     if (n == 0) break;
   }
+  finish_patch_output(sink, output, fileSink, syncOutput, basis, basisBefore);
+  return {applier.format(), applier.output_length()};
+}
+
+void finish_patch_output(OffloadSink& sink, OpenFile& output, FileSink& fileSink, bool syncOutput, const OpenFile& basis,
+                         const FileIdentity& basisBefore) {
   sink.finish();  // librsync deltas carry no digest: this only drains the last batch
   finish_output(output, fileSink, syncOutput);
   // A basis written to meanwhile may have given the output a mix of old and new bytes; a librsync
   // delta carries no digest that would notice.
   if (basis.identity() != basisBefore)
     throw EngineError(ErrorCode::Io, "the basis " + basis.name() + " changed while it was being patched");
-  return {applier.format(), applier.output_length()};
 }
 
 }  // namespace deltanode

@@ -7,6 +7,7 @@
 
 #include "file_io.h"
 #include "format.h"
+#include "offload_sink.h"
 #include "params.h"
 #include "signature.h"
 
@@ -69,6 +70,12 @@ struct PatchJobResult {
 };
 PatchJobResult patch_file(const FileRef& basis, const FileRef& delta, const FileRef& output, bool syncOutput,
                           const JobControl& control);
+
+// The end of a patch's output (the whole-file job's and the file-writing step engine's): drain the
+// offload sink, write out and (when asked) sync the file, and fail if the basis changed since
+// `basisBefore`.
+void finish_patch_output(OffloadSink& sink, OpenFile& output, FileSink& fileSink, bool syncOutput, const OpenFile& basis,
+                         const FileIdentity& basisBefore);
 
 // The largest signature a delta job loads (it must fit in memory next to its hash directory).
 constexpr uint64_t kMaxSignatureBytes = uint64_t(4) << 30;

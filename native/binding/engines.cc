@@ -8,6 +8,7 @@
 
 #include "../delta.h"
 #include "../file_io.h"
+#include "../file_jobs.h"
 #include "../helper_thread.h"
 #include "../offload_sink.h"
 #include "../patch.h"
@@ -172,13 +173,7 @@ class FilePatchStep final : public StepEngine {
       result.consumed = applier_.step(data, length, final, sink_, budget);
       result.more = applier_.has_pending_output();
       result.done = applier_.done();
-      if (result.done) {
-        sink_.finish();  // librsync deltas carry no digest: this only drains the last batch
-        fileSink_.finish();
-        if (sync_) output_->sync();
-        if (basisFile_->identity() != basisBefore_)
-          throw EngineError(ErrorCode::Io, "the basis " + basisFile_->name() + " changed while it was being patched");
-      }
+      if (result.done) finish_patch_output(sink_, *output_, fileSink_, sync_, *basisFile_, basisBefore_);
       sink_.use_helper(nullptr);
     } catch (...) {
       try {
