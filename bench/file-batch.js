@@ -122,7 +122,7 @@ async function measureAll(cases) {
 
 // The raw addon with a chosen barrier (writeFileBatch itself always uses the rule, 0).
 const batchWith = (barrier) => (target) => timed(() => pool([...folders.keys()], parallel, async (f) => {
-  const { records } = await nativeAddon().writeFileBatch(path.join(target, `d${f}`), packBatchFiles(folders[f]), null, barrier, new ArrayBuffer(32));
+  const { records } = await nativeAddon().writeFileBatch([{ folder: path.join(target, `d${f}`), files: packBatchFiles(folders[f]), trashFolder: null }], barrier, new ArrayBuffer(32));
   for (let i = 0; i < folders[f].length; i++) if (records[i * 24] !== 0) throw new Error('a batch file failed');
 }));
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <random>
 
@@ -126,7 +127,7 @@ bool read_back(int fd, size_t length, AlignedBuffer& scratch, uint8_t digest[32]
 // killed writer's leftovers from a live one's; O_EXCL makes a collision a retry, not a clobber.
 class TempNames {
  public:
-  TempNames() {
+  TempNames() : pid_(static_cast<unsigned>(::getpid())) {
     std::random_device device;
     state_ = uint64_t(device()) << 32 ^ device();
   }
@@ -138,12 +139,13 @@ class TempNames {
     z ^= z >> 31;
     static const char kDigits[] = "0123456789abcdef";
     char tag[32];
-    int length = std::snprintf(tag, sizeof tag, "%x-", static_cast<unsigned>(::getpid()));
+    int length = std::snprintf(tag, sizeof tag, "%x-", pid_);
     for (size_t i = 0; i < kRandomLength; ++i) tag[length + i] = kDigits[(z >> (4 * i)) & 15];
     return batch_temporary_name(name, std::string(tag, length + kRandomLength));
   }
 
  private:
+  unsigned pid_;
   uint64_t state_;
 };
 
@@ -179,59 +181,128 @@ std::string batch_temporary_name(const std::string& name, const std::string& tag
   return out;
 }
 
-std::vector<BatchWriteOutcome> write_file_batch(const std::string& folder, const std::vector<BatchWriteFile>& files,
-                                                const BatchWriteOptions& options, const JobControl& control) {
-  std::vector<BatchWriteOutcome> outcomes(files.size());
-  Descriptor dir(open_folder(folder));
-  if (dir.get() < 0) {
-    int code = errno;
-    for (auto& outcome : outcomes) fail_errno(outcome, "open folder", folder, code);
-    return outcomes;
-  }
-  SyncBarrier barrier = options.barrier;
-#ifdef __linux__
-  if (barrier == SyncBarrier::Auto) {
-    barrier = files.size() < kSyncfsBatch ? SyncBarrier::WritebackThenFsync : SyncBarrier::Syncfs;
-  }
-#else
-  if (barrier != SyncBarrier::None) barrier = SyncBarrier::FsyncEach;
-#endif
+namespace {
 
-  std::vector<Temporary> temps(files.size());
-  auto discard = [&](size_t i) {
-    if (temps[i].fd >= 0) {
-      ::close(temps[i].fd);
-      temps[i].fd = -1;
+// One folder of a write job: its files staged under temporary names, then (after the job's
+// barrier) renamed into place.
+class FolderWriter {
+ public:
+  FolderWriter(const FolderBatch& batch, std::vector<BatchWriteOutcome>& outcomes)
+      : batch_(batch), outcomes_(outcomes), dir_(open_folder(batch.folder)), temps_(batch.files.size()) {
+    outcomes_.assign(batch.files.size(), BatchWriteOutcome());
+    if (dir_.get() < 0) {
+      int code = errno;
+      for (auto& outcome : outcomes_) fail_errno(outcome, "open folder", batch.folder, code);
     }
-    if (!temps[i].exists) return;
-    ::unlinkat(dir.get(), temps[i].name.c_str(), 0);
-    temps[i].exists = false;
-  };
-  // Cancelled before the barrier: nothing was renamed yet, so nothing is left behind.
-  auto check_cancelled = [&] {
-    try {
-      control.check_cancelled();
-    } catch (const EngineError&) {
-      for (size_t i = 0; i < files.size(); ++i) discard(i);
-      throw;
-    }
-  };
+  }
 
-  // 1. Every file to its temporary name, complete and checked.
-  TempNames tempNames;
-  AlignedBuffer scratch;
-  size_t written = 0;
-  for (size_t i = 0; i < files.size(); ++i) {
-    check_cancelled();
-    const BatchWriteFile& file = files[i];
-    BatchWriteOutcome& outcome = outcomes[i];
+  size_t written() const noexcept { return written_; }
+  int folder_fd() const noexcept { return dir_.get(); }
+
+  // Leaves nothing behind of what was staged and not yet renamed.
+  void discard_all() {
+    for (size_t i = 0; i < temps_.size(); ++i) discard(i);
+  }
+
+  // 1. Every file to its temporary name, complete and checked. `between_files` may throw (abort).
+  template <class BetweenFiles>
+  void stage(TempNames& names, AlignedBuffer& scratch, SyncBarrier barrier, BetweenFiles between_files) {
+    if (dir_.get() < 0) return;
+    for (size_t i = 0; i < batch_.files.size(); ++i) {
+      between_files();
+      stage_one(i, names, scratch, barrier);
+    }
+  }
+
+  // The barrier failed for this folder's file system: nothing staged may be renamed.
+  void barrier_failed(const char* what, int code) {
+    for (size_t i = 0; i < temps_.size(); ++i) {
+      if (outcomes_[i].status != BatchStatus::Ok || !temps_[i].exists) continue;
+      fail_errno(outcomes_[i], what, batch_.files[i].name, code);
+      discard(i);
+    }
+    written_ = 0;
+  }
+
+  // WritebackThenFsync: each staged file synced (its write-back already started) and closed.
+  void fsync_staged() {
+    for (size_t i = 0; i < temps_.size(); ++i) {
+      if (temps_[i].fd < 0) continue;
+      int fd = temps_[i].fd;
+      temps_[i].fd = -1;
+      int failedErrno = ::fsync(fd) != 0 ? errno : 0;
+      if (::close(fd) != 0 && failedErrno == 0) failedErrno = errno;
+      if (failedErrno != 0) {
+        fail_errno(outcomes_[i], "fsync", batch_.files[i].name, failedErrno);
+        discard(i);
+        --written_;
+      }
+    }
+  }
+
+  // 3. and 4. Into place, replaced versions hard-linked into the trash first; then the folder
+  // (and the trash folder) synced.
+  void commit(SyncBarrier barrier) {
+    if (written_ == 0) return;
+    Descriptor trash;
+    int trashErrno = 0;
+    bool needTrash = false;
+    for (size_t i = 0; i < batch_.files.size() && !needTrash; ++i) {
+      needTrash = outcomes_[i].status == BatchStatus::Ok && !batch_.files[i].trashName.empty();
+    }
+    if (needTrash) {
+      trash.reset(open_folder(batch_.trashFolder));
+      if (trash.get() < 0) trashErrno = errno;
+    }
+    size_t renamed = 0;
+    std::vector<size_t> linkedFiles;
+    for (size_t i = 0; i < batch_.files.size(); ++i) {
+      if (outcomes_[i].status != BatchStatus::Ok) continue;
+      bool linked = false;
+      if (!place(i, trash.get(), trashErrno, linked)) {
+        discard(i);
+        continue;
+      }
+      if (linked) linkedFiles.push_back(i);
+      ++renamed;
+    }
+    if (barrier != SyncBarrier::None && renamed > 0 && ::fsync(dir_.get()) != 0) {
+      int code = errno;
+      for (size_t i = 0; i < batch_.files.size(); ++i) {
+        if (outcomes_[i].status != BatchStatus::Ok) continue;
+        fail_errno(outcomes_[i], "renamed into place, but fsync of the folder failed for", batch_.files[i].name, code);
+      }
+    }
+    if (barrier != SyncBarrier::None && !linkedFiles.empty() && ::fsync(trash.get()) != 0) {
+      int code = errno;
+      for (size_t i : linkedFiles) {
+        if (outcomes_[i].status != BatchStatus::Ok) continue;
+        fail_errno(outcomes_[i], "replaced, but fsync of the trash folder failed for", batch_.files[i].name, code);
+      }
+    }
+  }
+
+ private:
+  void discard(size_t i) {
+    if (temps_[i].fd >= 0) {
+      ::close(temps_[i].fd);
+      temps_[i].fd = -1;
+    }
+    if (!temps_[i].exists) return;
+    ::unlinkat(dir_.get(), temps_[i].name.c_str(), 0);
+    temps_[i].exists = false;
+  }
+
+  void stage_one(size_t i, TempNames& names, AlignedBuffer& scratch, SyncBarrier barrier) {
+    const BatchWriteFile& file = batch_.files[i];
+    BatchWriteOutcome& outcome = outcomes_[i];
     Descriptor fd;
     for (int attempt = 0; attempt < 8; ++attempt) {
-      temps[i].name = tempNames.next(file.name);
+      temps_[i].name = names.next(file.name);
       int opened;
       do {
         // Read-write: the content is read back through the same descriptor.
-        opened = ::openat(dir.get(), temps[i].name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        opened = ::openat(dir_.get(), temps_[i].name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
       } while (opened < 0 && errno == EINTR);
       if (opened >= 0 || errno != EEXIST) {
         fd.reset(opened);
@@ -240,147 +311,92 @@ std::vector<BatchWriteOutcome> write_file_batch(const std::string& folder, const
     }
     if (fd.get() < 0) {
       fail_errno(outcome, "create a temporary file for", file.name, errno);
-      continue;
+      return;
     }
-    temps[i].exists = true;
+    temps_[i].exists = true;
     auto failed = [&](const char* what) {
       fail_errno(outcome, what, file.name, errno);
       fd.reset();
       discard(i);
     };
-    if (!write_all(fd.get(), file.content, file.length)) {
-      failed("write");
-      continue;
-    }
-    if (::fchmod(fd.get(), mode_t(file.mode & 07777)) != 0) {
-      failed("chmod");
-      continue;
-    }
-    const struct timespec times[2] = {to_timespec(file.mtimeNs), to_timespec(file.mtimeNs)};
-    if (::futimens(fd.get(), times) != 0) {
-      failed("set the mtime of");
-      continue;
-    }
-    struct stat st;
-    if (::fstat(fd.get(), &st) != 0) {
-      failed("fstat");
-      continue;
-    }
     auto mismatch = [&](const std::string& why) {
       fail(outcome, BatchStatus::DigestMismatch, file.name + ": " + why, 0);
       fd.reset();
       discard(i);
     };
+    if (!write_all(fd.get(), file.content, file.length)) return failed("write");
+    if (::fchmod(fd.get(), mode_t(file.mode & 07777)) != 0) return failed("chmod");
+    const struct timespec times[2] = {to_timespec(file.mtimeNs), to_timespec(file.mtimeNs)};
+    if (::futimens(fd.get(), times) != 0) return failed("set the mtime of");
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return failed("fstat");
     if (uint64_t(st.st_size) != file.length) {
-      mismatch(std::to_string(uint64_t(st.st_size)) + " bytes were written, " + std::to_string(file.length) + " expected");
-      continue;
+      return mismatch(std::to_string(uint64_t(st.st_size)) + " bytes were written, " + std::to_string(file.length) + " expected");
     }
     uint8_t digest[32];
     if (!read_back(fd.get(), file.length, scratch, digest)) {
-      if (errno != 0) failed("read back");
-      else mismatch("the file is shorter when read back than when written");
-      continue;
+      if (errno != 0) return failed("read back");
+      return mismatch("the file is shorter when read back than when written");
     }
-    if (std::memcmp(digest, file.digest, 32) != 0) {
-      mismatch("the content written does not match its digest");
-      continue;
-    }
-    if (barrier == SyncBarrier::FsyncEach && ::fsync(fd.get()) != 0) {
-      failed("fsync");
-      continue;
-    }
+    if (std::memcmp(digest, file.digest, 32) != 0) return mismatch("the content written does not match its digest");
+    if (barrier == SyncBarrier::FsyncEach && ::fsync(fd.get()) != 0) return failed("fsync");
+    outcome.inode = uint64_t(st.st_ino);
+    outcome.mtimeNs = nanoseconds(st.st_mtim);
 #ifdef __linux__
     if (barrier == SyncBarrier::WritebackThenFsync) {
       // Start the write-back now; the fsync at the barrier then finds the data on its way.
       ::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
-      outcome.inode = uint64_t(st.st_ino);
-      outcome.mtimeNs = nanoseconds(st.st_mtim);
-      temps[i].fd = fd.release();
-      ++written;
-      continue;
+      temps_[i].fd = fd.release();
+      ++written_;
+      return;
     }
 #endif
     if (int code = fd.close_checked()) {
       errno = code;
-      failed("close");
-      continue;
+      return failed("close");
     }
-    outcome.inode = uint64_t(st.st_ino);
-    outcome.mtimeNs = nanoseconds(st.st_mtim);
-    ++written;
+    ++written_;
   }
-  if (written > 0) check_cancelled();
 
-  // 2. One barrier for the whole batch, before anything is renamed.
-#ifdef __linux__
-  if (barrier == SyncBarrier::Syncfs && written > 0 && ::syncfs(dir.get()) != 0) {
-    int code = errno;
-    for (size_t i = 0; i < files.size(); ++i) {
-      if (outcomes[i].status != BatchStatus::Ok) continue;
-      fail_errno(outcomes[i], "syncfs before renaming", files[i].name, code);
-      discard(i);
+  // Renames file i's temporary file over its name; false (outcome failed) when it could not.
+  bool place(size_t i, int trashFd, int trashErrno, bool& linked) {
+    const BatchWriteFile& file = batch_.files[i];
+    BatchWriteOutcome& outcome = outcomes_[i];
+    const char* temporary = temps_[i].name.c_str();
+#ifdef RENAME_NOREPLACE
+    // Most names are new: one call, which cannot replace anything that arrived since the plan.
+    if (::renameat2(dir_.get(), temporary, dir_.get(), file.name.c_str(), RENAME_NOREPLACE) == 0) {
+      temps_[i].exists = false;
+      return true;
     }
-    written = 0;
-  }
+    if (errno != EEXIST && errno != EINVAL && errno != ENOSYS) {
+      fail_errno(outcome, "rename into place", file.name, errno);
+      return false;
+    }
 #endif
-
-  if (barrier == SyncBarrier::WritebackThenFsync) {
-    for (size_t i = 0; i < files.size(); ++i) {
-      if (temps[i].fd < 0) continue;
-      int fd = temps[i].fd;
-      temps[i].fd = -1;
-      int failedErrno = ::fsync(fd) != 0 ? errno : 0;
-      if (::close(fd) != 0 && failedErrno == 0) failedErrno = errno;
-      if (failedErrno != 0) {
-        fail_errno(outcomes[i], "fsync", files[i].name, failedErrno);
-        discard(i);
-        --written;
-      }
-    }
-  }
-
-  // 3. Into place, the replaced versions hard-linked into the trash first.
-  Descriptor trash;
-  int trashErrno = 0;
-  bool needTrash = false;
-  for (size_t i = 0; i < files.size() && !needTrash; ++i) {
-    needTrash = outcomes[i].status == BatchStatus::Ok && !files[i].trashName.empty();
-  }
-  if (needTrash && written > 0) {
-    trash.reset(open_folder(options.trashFolder));
-    if (trash.get() < 0) trashErrno = errno;
-  }
-  size_t renamed = 0;
-  size_t linked = 0;
-  std::vector<size_t> linkedFiles;
-  for (size_t i = 0; i < files.size(); ++i) {
-    BatchWriteOutcome& outcome = outcomes[i];
-    if (outcome.status != BatchStatus::Ok) continue;
-    const BatchWriteFile& file = files[i];
     const bool keepOld = !file.trashName.empty();
-    bool done = false;
     // An entry that appears or vanishes between the check and the rename is looked at again.
-    for (int attempt = 0; attempt < 4 && !done && outcome.status == BatchStatus::Ok; ++attempt) {
+    for (int attempt = 0; attempt < 4; ++attempt) {
       struct stat st;
-      bool exists = ::fstatat(dir.get(), file.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+      bool exists = ::fstatat(dir_.get(), file.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
       if (!exists && errno != ENOENT) {
         fail_errno(outcome, "lstat", file.name, errno);
-        break;
+        return false;
       }
       if (exists && S_ISDIR(st.st_mode)) {
         fail(outcome, BatchStatus::Io, file.name + " is a folder", EISDIR);
-        break;
+        return false;
       }
       bool linkedNow = false;
       if (exists && keepOld) {
-        if (trash.get() < 0) {
-          fail_errno(outcome, "open the trash folder", options.trashFolder, trashErrno);
-          break;
+        if (trashFd < 0) {
+          fail_errno(outcome, "open the trash folder", batch_.trashFolder, trashErrno);
+          return false;
         }
-        if (::linkat(dir.get(), file.name.c_str(), trash.get(), file.trashName.c_str(), 0) != 0) {
+        if (::linkat(dir_.get(), file.name.c_str(), trashFd, file.trashName.c_str(), 0) != 0) {
           if (errno == ENOENT) continue;  // gone since the check
           fail_errno(outcome, "link into the trash", file.name, errno);
-          break;
+          return false;
         }
         linkedNow = true;
       }
@@ -388,55 +404,105 @@ std::vector<BatchWriteOutcome> write_file_batch(const std::string& folder, const
 #ifdef RENAME_NOREPLACE
       if (!exists && keepOld) {
         // Nothing to keep was there: make sure nothing arrived since, or it would be lost.
-        result = ::renameat2(dir.get(), temps[i].name.c_str(), dir.get(), file.name.c_str(), RENAME_NOREPLACE);
+        result = ::renameat2(dir_.get(), temporary, dir_.get(), file.name.c_str(), RENAME_NOREPLACE);
         if (result != 0 && errno == EEXIST) continue;
         if (result != 0 && errno != EINVAL && errno != ENOSYS) {
           fail_errno(outcome, "rename into place", file.name, errno);
-          break;
+          return false;
         }
       }
 #endif
-      if (result != 0) result = ::renameat(dir.get(), temps[i].name.c_str(), dir.get(), file.name.c_str());
+      if (result != 0) result = ::renameat(dir_.get(), temporary, dir_.get(), file.name.c_str());
       if (result != 0) {
         int code = errno;
-        if (linkedNow) ::unlinkat(trash.get(), file.trashName.c_str(), 0);
+        if (linkedNow) ::unlinkat(trashFd, file.trashName.c_str(), 0);
         fail_errno(outcome, "rename into place", file.name, code);
-        break;
+        return false;
       }
-      temps[i].exists = false;
+      temps_[i].exists = false;
       outcome.replaced = exists;
-      if (linkedNow) {
-        ++linked;
-        linkedFiles.push_back(i);
-      }
-      done = true;
+      linked = linkedNow;
+      return true;
     }
-    if (outcome.status == BatchStatus::Ok && !done) {
-      fail(outcome, BatchStatus::Io, file.name + " kept changing while it was replaced", EAGAIN);
-    }
-    if (outcome.status != BatchStatus::Ok) {
-      discard(i);
-      continue;
-    }
-    ++renamed;
+    fail(outcome, BatchStatus::Io, file.name + " kept changing while it was replaced", EAGAIN);
+    return false;
   }
 
-  // 4. The renames (and trash links) durable.
-  if (barrier != SyncBarrier::None && renamed > 0 && ::fsync(dir.get()) != 0) {
-    int code = errno;
-    for (size_t i = 0; i < files.size(); ++i) {
-      if (outcomes[i].status != BatchStatus::Ok) continue;
-      fail_errno(outcomes[i], "renamed into place, but fsync of the folder failed for", files[i].name, code);
+  const FolderBatch& batch_;
+  std::vector<BatchWriteOutcome>& outcomes_;
+  Descriptor dir_;
+  std::vector<Temporary> temps_;
+  size_t written_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::vector<BatchWriteOutcome>> write_folder_batches(const std::vector<FolderBatch>& batches, SyncBarrier barrier,
+                                                                 const JobControl& control) {
+  size_t total = 0;
+  for (const FolderBatch& batch : batches) total += batch.files.size();
+#ifdef __linux__
+  if (barrier == SyncBarrier::Auto) barrier = total < kSyncfsBatch ? SyncBarrier::WritebackThenFsync : SyncBarrier::Syncfs;
+#else
+  if (barrier != SyncBarrier::None) barrier = SyncBarrier::FsyncEach;
+#endif
+  std::vector<std::vector<BatchWriteOutcome>> outcomes(batches.size());
+  std::vector<std::unique_ptr<FolderWriter>> writers;
+  writers.reserve(batches.size());
+  for (size_t b = 0; b < batches.size(); ++b) writers.push_back(std::make_unique<FolderWriter>(batches[b], outcomes[b]));
+  // Cancelled before the barrier: nothing was renamed yet, so nothing is left behind.
+  auto check_cancelled = [&] {
+    try {
+      control.check_cancelled();
+    } catch (const EngineError&) {
+      for (auto& writer : writers) writer->discard_all();
+      throw;
+    }
+  };
+
+  TempNames tempNames;
+  AlignedBuffer scratch;
+  size_t written = 0;
+  for (auto& writer : writers) {
+    writer->stage(tempNames, scratch, barrier, check_cancelled);
+    written += writer->written();
+  }
+  if (written > 0) check_cancelled();
+
+  // 2. One barrier for the whole job before anything is renamed: a syncfs per file system.
+#ifdef __linux__
+  if (barrier == SyncBarrier::Syncfs) {
+    std::vector<std::pair<dev_t, int>> synced;  // device, errno of its syncfs (0: ok)
+    for (auto& writer : writers) {
+      if (writer->written() == 0) continue;
+      struct stat st;
+      if (::fstat(writer->folder_fd(), &st) != 0) {
+        writer->barrier_failed("fstat of the folder before renaming", errno);
+        continue;
+      }
+      auto known = std::find_if(synced.begin(), synced.end(), [&](const auto& entry) { return entry.first == st.st_dev; });
+      if (known == synced.end()) {
+        synced.emplace_back(st.st_dev, ::syncfs(writer->folder_fd()) != 0 ? errno : 0);
+        known = synced.end() - 1;
+      }
+      if (known->second != 0) writer->barrier_failed("syncfs before renaming", known->second);
     }
   }
-  if (barrier != SyncBarrier::None && linked > 0 && ::fsync(trash.get()) != 0) {
-    int code = errno;
-    for (size_t i : linkedFiles) {
-      if (outcomes[i].status != BatchStatus::Ok) continue;
-      fail_errno(outcomes[i], "replaced, but fsync of the trash folder failed for", files[i].name, code);
-    }
+#endif
+  if (barrier == SyncBarrier::WritebackThenFsync) {
+    for (auto& writer : writers) writer->fsync_staged();
   }
+  for (auto& writer : writers) writer->commit(barrier);
   return outcomes;
+}
+
+std::vector<BatchWriteOutcome> write_file_batch(const std::string& folder, const std::vector<BatchWriteFile>& files,
+                                                const BatchWriteOptions& options, const JobControl& control) {
+  std::vector<FolderBatch> batches(1);
+  batches[0].folder = folder;
+  batches[0].files = files;
+  batches[0].trashFolder = options.trashFolder;
+  return std::move(write_folder_batches(batches, options.barrier, control)[0]);
 }
 
 size_t BatchBytes::reserve_next(size_t extra) {

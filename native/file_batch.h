@@ -3,17 +3,21 @@
 // verified, durable write, 5 for a read); these jobs make all of them here, in one task, and a
 // write batch makes its files durable together before renaming any (see SyncBarrier).
 //
-// write_file_batch, per folder (opened once; when that fails every file fails with its errno):
+// write_folder_batches, for files of one or more folders in one job (each folder opened once; when
+// that fails every file of it fails with its errno):
 //   1. each file goes to `.<name>.<12 hex>.deltanode-tmp` (O_EXCL, 0600; the name part is cut at
 //      a code-point boundary to keep it within 255 bytes), gets its mode and mtime, is read back
 //      and must hash (BLAKE3) to its expected digest and size;
-//   2. one durability barrier for all of them before anything is renamed (SyncBarrier, below);
-//   3. an existing entry at the name is hard-linked into the trash folder first when a trash name
-//      is given (if that fails the file fails and nothing is replaced), then the temporary file is
+//   2. one durability barrier for all files of all folders before anything is renamed (SyncBarrier,
+//      below; a syncfs per file system the folders are on);
+//   3. a new name is taken with one rename that cannot replace anything; otherwise an existing
+//      entry at the name is hard-linked into the folder's trash folder first when a trash name is
+//      given (if that fails the file fails and nothing is replaced), then the temporary file is
 //      renamed over it; a folder at the name fails the file;
-//   4. the folder (and the trash folder, when links were made) is synced once.
+//   4. each folder (and its trash folder, when links were made) is synced once.
 //   A file that fails leaves no temporary file behind; the others go on. Cancellation is seen
 //   between files until the barrier: the job then throws Aborted and leaves nothing behind.
+// write_file_batch is the same for one folder.
 //
 // read_file_batch: each name opened without following links; it must be a regular file of at most
 // `maxFileBytes`; all contents go into one buffer (each at a 64-byte aligned offset); a file whose
@@ -39,7 +43,8 @@ enum class BatchStatus : uint8_t { Ok = 0, Io = 1, DigestMismatch = 2 };
 //   WritebackThenFsync: the write-back of each file is started as it is written
 //     (sync_file_range), and each is fsynced at the barrier; the commits find their data on its way.
 //     Its descriptors stay open until the barrier. Linux only.
-//   Auto: WritebackThenFsync below kSyncfsBatch files, Syncfs from there (FsyncEach off Linux).
+//   Auto: WritebackThenFsync below kSyncfsBatch files in the job, Syncfs from there (FsyncEach off
+//     Linux).
 //     Measured with bench/file-batch.js (ext4, virtio disk), ms per batch, idle file system /
 //     with 256 MiB of other dirty data:
 //                    syncfs          fsync each      write-back, fsync each
@@ -81,6 +86,16 @@ struct BatchWriteOutcome {
 
 std::vector<BatchWriteOutcome> write_file_batch(const std::string& folder, const std::vector<BatchWriteFile>& files,
                                                 const BatchWriteOptions& options, const JobControl& control);
+
+struct FolderBatch {
+  std::string folder;
+  std::vector<BatchWriteFile> files;
+  std::string trashFolder;  // empty: none (then no file may have a trash name)
+};
+
+// One outcome list per folder, in the order given. Auto picks the barrier by the job's file count.
+std::vector<std::vector<BatchWriteOutcome>> write_folder_batches(const std::vector<FolderBatch>& batches,
+                                                                 SyncBarrier barrier, const JobControl& control);
 
 // `.<name>.<tag>.deltanode-tmp`, with `name` cut (at a UTF-8 code-point boundary) so that the
 // whole is at most 255 bytes. The tag is `<pid hex>-<12 random hex>` (see temporary-files.ts).

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readFileBatch, writeFileBatch, type BatchFileToWrite, type BatchWriteResult } from '../src/engine/file-batch.js';
+import { readFileBatch, writeFileBatch, writeFolderBatches, type BatchFileToWrite, type BatchWriteResult } from '../src/engine/file-batch.js';
 import { hash } from '../src/engine/hash.js';
 import { seededBytes } from './fixtures/helpers.js';
 
@@ -229,6 +229,43 @@ t.test('an abort while the batch runs leaves nothing behind', async (t) => {
     t.ok(Array.isArray(outcome) && outcome.every((result) => result.ok), 'the small batch finished first: all written');
     t.equal((await fs.readdir(dir)).length, 41, 'and nothing else is there');
   }
+});
+
+t.test('several folders in one job: each gets its own results, trash and failures', async (t) => {
+  const root = t.testdir({ a: {}, c: { 'old.txt': 'old' }, trash: {} });
+  const a = path.join(root, 'a');
+  const c = path.join(root, 'c');
+  // 70 files in all, fewer than 64 in each folder: one barrier covers them together.
+  const inA = Array.from({ length: 40 }, (_, i) => file(`a${i}`, Buffer.from(`a ${i}`), 0o644, BigInt(i)));
+  inA[3] = { ...inA[3]!, digest: Buffer.alloc(32) };
+  const inC = [...Array.from({ length: 29 }, (_, i) => file(`c${i}`, Buffer.from(`c ${i}`), 0o600, BigInt(i))),
+    file('old.txt', Buffer.from('new'), 0o644, 5n, { trashName: 'old.txt.1' })];
+  const results = await writeFolderBatches([
+    { folder: a, files: inA },
+    { folder: path.join(root, 'missing'), files: [file('m', Buffer.from('m'), 0o644, 1n)] },
+    { folder: path.join(root, 'empty-group'), files: [] },
+    { folder: c, files: inC, trashFolder: path.join(root, 'trash') },
+  ]);
+  t.same(results.map((group) => group.length), [40, 1, 0, 30], 'one result per file, per group');
+  t.equal(results[0]!.filter((result) => result.ok).length, 39, 'the first folder: all but the bad file');
+  t.match(results[0]![3], { ok: false, code: 'DELTANODE_ERR_DIGEST_MISMATCH' });
+  t.equal(await fs.readFile(path.join(a, 'a39'), 'utf8'), 'a 39');
+  t.match(results[1]![0], { ok: false, code: 'DELTANODE_ERR_IO', errno: ENOENT }, 'a missing folder fails its own files');
+  t.ok(results[3]!.every((result) => result.ok), 'the last folder: all written');
+  ok(t, results[3]![29], 'old.txt');
+  t.equal(results[3]![29].replaced, true);
+  ok(t, results[3]![0], 'c0');
+  t.equal(results[3]![0].replaced, false);
+  t.equal(await fs.readFile(path.join(root, 'trash', 'old.txt.1'), 'utf8'), 'old', 'the replaced file is in its folder\'s trash');
+  t.equal(await fs.readFile(path.join(c, 'old.txt'), 'utf8'), 'new');
+  t.same([...await temporaries(a), ...await temporaries(c)], [], 'no temporary file left');
+  await t.rejects(writeFolderBatches([{ folder: a, files: [file('x', Buffer.from('x'), 0o644, 1n, { trashName: 'x~' })] }]),
+    { code: 'DELTANODE_ERR_INVALID_ARGUMENT' }, 'a trash name needs its group\'s trash folder');
+  const controller = new AbortController();
+  controller.abort();
+  await t.rejects(writeFolderBatches([{ folder: a, files: [file('late', Buffer.from('l'), 0o644, 1n)] }], { signal: controller.signal }),
+    { code: 'DELTANODE_ERR_ABORTED' });
+  t.equal((await fs.readdir(a)).length, 39, 'nothing written by the rejected calls');
 });
 
 t.test('arguments are checked before anything is written', async (t) => {

@@ -65,6 +65,13 @@ export interface NativeFileIdentity {
   device: bigint;
 }
 
+/** One folder's part of a write batch. */
+export interface NativeFolderBatch {
+  folder: string;
+  files: NativeBatchFiles;
+  trashFolder: string | null;
+}
+
 /** The files of a write batch as src/engine/file-batch.ts checked and packed them: file i is index i of every field. */
 export interface NativeBatchFiles {
   names: string[];
@@ -141,9 +148,11 @@ export interface NativeAddon {
    */
   openFolderChain(root: string, parts: readonly string[]): Promise<{ fd: number; errno: number; opened: number }>;
 
-  /** Many small files of one folder written, verified, synced and renamed into place (native/file_batch.h). */
-  writeFileBatch(folder: string, files: NativeBatchFiles, trashFolder: string | null, barrier: NativeSyncBarrier,
-    control: ArrayBuffer): Promise<NativeBatchOutcomes>;
+  /**
+   * Many small files of one or more folders written, verified, made durable by one barrier, and
+   * renamed into place (native/file_batch.h). The outcomes are of every file, group after group.
+   */
+  writeFileBatch(groups: readonly NativeFolderBatch[], barrier: NativeSyncBarrier, control: ArrayBuffer): Promise<NativeBatchOutcomes>;
   /** Many small files of one folder read into one buffer; `data` holds every content. */
   readFileBatch(folder: string, names: readonly string[], maxFileBytes: number,
     control: ArrayBuffer): Promise<NativeBatchOutcomes & { data: Buffer }>;

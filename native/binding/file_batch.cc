@@ -1,4 +1,5 @@
-// writeFileBatch / readFileBatch: many small files of one folder per call (see ../file_batch.h).
+// writeFileBatch / readFileBatch: many small files per call, of one or more folders for writes, of
+// one folder for reads (see ../file_batch.h).
 // Results come back packed (one record per file, decoded by src/engine/file-batch.ts) with a
 // message only for the files that failed.
 #include "../file_batch.h"
@@ -33,25 +34,36 @@ Napi::Value messages_to_js(Napi::Env env, const std::vector<Outcome>& outcomes) 
 
 class WriteFileBatchWorker final : public PromiseWorker {
  public:
-  // (folder, files as packed by src/engine/file-batch.ts, trash folder or null, barrier, control).
-  // Fields come as parallel arrays: an object per file cost a dozen N-API calls each, more than
-  // the rest of a small file's trip through the main thread.
-  explicit WriteFileBatchWorker(const Napi::CallbackInfo& info)
-      : PromiseWorker(info.Env()), folder_(info[0].As<Napi::String>().Utf8Value()), control_(info[4]) {
-    Napi::Object packed = info[1].As<Napi::Object>();
+  // (groups: [{ folder, files as packed by src/engine/file-batch.ts, trashFolder or null }], barrier,
+  // control). Fields come as parallel arrays: an object per file cost a dozen N-API calls each,
+  // more than the rest of a small file's trip through the main thread.
+  explicit WriteFileBatchWorker(const Napi::CallbackInfo& info) : PromiseWorker(info.Env()), control_(info[2]) {
+    Napi::Array groups = info[0].As<Napi::Array>();
+    barrier_ = SyncBarrier(info[1].As<Napi::Number>().Uint32Value());
+    groups_ = Napi::Persistent(groups);  // holds every content buffer while the worker reads them
+    batches_.resize(groups.Length());
+    for (uint32_t g = 0; g < groups.Length(); ++g) {
+      Napi::Object group = groups.Get(g).As<Napi::Object>();
+      FolderBatch& batch = batches_[g];
+      batch.folder = group.Get("folder").As<Napi::String>().Utf8Value();
+      Napi::Value trashFolder = group.Get("trashFolder");
+      if (trashFolder.IsString()) batch.trashFolder = trashFolder.As<Napi::String>().Utf8Value();
+      read_files(group.Get("files").As<Napi::Object>(), batch.files);
+    }
+  }
+
+ private:
+  static void read_files(Napi::Object packed, std::vector<BatchWriteFile>& files) {
     Napi::Array names = packed.Get("names").As<Napi::Array>();
     Napi::Array contents = packed.Get("contents").As<Napi::Array>();
     auto modes = packed.Get("modes").As<Napi::Uint32Array>();
     auto mtimes = packed.Get("mtimesNs").As<Napi::BigInt64Array>();
     auto digests = packed.Get("digests").As<Napi::Buffer<uint8_t>>();
     Napi::Value trashNames = packed.Get("trashNames");
-    if (info[2].IsString()) options_.trashFolder = info[2].As<Napi::String>().Utf8Value();
-    options_.barrier = SyncBarrier(info[3].As<Napi::Number>().Uint32Value());
-    contents_ = Napi::Persistent(contents);  // holds every content buffer while the worker reads them
     const uint32_t count = names.Length();
-    files_.resize(count);
+    files.resize(count);
     for (uint32_t i = 0; i < count; ++i) {
-      BatchWriteFile& file = files_[i];
+      BatchWriteFile& file = files[i];
       file.name = names.Get(i).As<Napi::String>().Utf8Value();
       auto content = contents.Get(i).As<Napi::Buffer<uint8_t>>();
       file.content = content.Data();
@@ -64,17 +76,19 @@ class WriteFileBatchWorker final : public PromiseWorker {
       Napi::Array list = trashNames.As<Napi::Array>();
       for (uint32_t i = 0; i < count; ++i) {
         Napi::Value name = list.Get(i);
-        if (name.IsString()) files_[i].trashName = name.As<Napi::String>().Utf8Value();
+        if (name.IsString()) files[i].trashName = name.As<Napi::String>().Utf8Value();
       }
     }
   }
 
- private:
-  void run() override { outcomes_ = write_file_batch(folder_, files_, options_, control_.control()); }
+  void run() override { outcomes_ = write_folder_batches(batches_, barrier_, control_.control()); }
+  // One records buffer and one messages array for all files, group after group.
   Napi::Value result(Napi::Env env) override {
-    std::vector<uint8_t> records(outcomes_.size() * kWriteRecordLength, 0);
-    for (size_t i = 0; i < outcomes_.size(); ++i) {
-      const BatchWriteOutcome& outcome = outcomes_[i];
+    std::vector<BatchWriteOutcome> all;
+    for (auto& group : outcomes_) all.insert(all.end(), group.begin(), group.end());
+    std::vector<uint8_t> records(all.size() * kWriteRecordLength, 0);
+    for (size_t i = 0; i < all.size(); ++i) {
+      const BatchWriteOutcome& outcome = all[i];
       uint8_t* at = records.data() + i * kWriteRecordLength;
       at[0] = uint8_t(outcome.status);
       at[1] = outcome.replaced ? 1 : 0;
@@ -84,16 +98,15 @@ class WriteFileBatchWorker final : public PromiseWorker {
     }
     Napi::Object object = Napi::Object::New(env);
     object.Set("records", Napi::Buffer<uint8_t>::Copy(env, records.data(), records.size()));
-    object.Set("messages", messages_to_js(env, outcomes_));
+    object.Set("messages", messages_to_js(env, all));
     return object;
   }
 
-  std::string folder_;
-  std::vector<BatchWriteFile> files_;
-  Napi::Reference<Napi::Array> contents_;
-  BatchWriteOptions options_;
+  std::vector<FolderBatch> batches_;
+  Napi::Reference<Napi::Array> groups_;
+  SyncBarrier barrier_ = SyncBarrier::Auto;
   ControlBuffer control_;
-  std::vector<BatchWriteOutcome> outcomes_;
+  std::vector<std::vector<BatchWriteOutcome>> outcomes_;
 };
 
 class ReadFileBatchWorker final : public PromiseWorker {

@@ -331,6 +331,74 @@ void test_read(const std::string& root) {
 
 }  // namespace
 
+// Several folders in one job: one barrier for all, each folder's failures its own.
+void test_folder_batches(const std::string& root, SyncBarrier barrier) {
+  const std::string tag = " [barrier " + std::to_string(int(barrier)) + "]";
+  const std::string a = root + "/multi-a" + std::to_string(int(barrier));
+  const std::string c = root + "/multi-c" + std::to_string(int(barrier));
+  const std::string trash = root + "/multi-trash" + std::to_string(int(barrier));
+  for (const std::string& dir : {a, c, trash}) ::mkdir(dir.c_str(), 0755);
+  write_file(c + "/old", "old");
+  // Together past kSyncfsBatch, each folder below it.
+  Batch first, missing, third;
+  for (int i = 0; i < 40; ++i) first.add("a" + std::to_string(i), "content a" + std::to_string(i), 0644, i, "", i == 5);
+  missing.add("m1", "m", 0644, 0);
+  missing.add("m2", "m", 0644, 0);
+  for (int i = 0; i < 30; ++i) third.add("c" + std::to_string(i), "content c" + std::to_string(i), 0600, i);
+  third.add("old", "new", 0644, 0, "old.1");
+  std::vector<FolderBatch> batches(3);
+  Batch* parts[3] = {&first, &missing, &third};
+  const std::string folders[3] = {a, root + "/multi-missing", c};
+  for (int b = 0; b < 3; ++b) {
+    for (size_t i = 0; i < parts[b]->files.size(); ++i) {
+      parts[b]->files[i].content = reinterpret_cast<const uint8_t*>(parts[b]->contents[i].data());
+      parts[b]->files[i].length = parts[b]->contents[i].size();
+    }
+    batches[b].folder = folders[b];
+    batches[b].files = parts[b]->files;
+  }
+  batches[2].trashFolder = trash;
+  auto out = write_folder_batches(batches, barrier, JobControl());
+  check("one outcome list per folder" + tag, std::to_string(out.size()), "3");
+  if (out.size() != 3) return;
+  size_t good = 0;
+  for (size_t i = 0; i < out[0].size(); ++i) good += out[0][i].status == BatchStatus::Ok;
+  check("first folder: all but the bad file" + tag, std::to_string(good), "39");
+  check("first folder: the bad file" + tag, std::to_string(int(out[0][5].status)), std::to_string(int(BatchStatus::DigestMismatch)));
+  check("first folder: content" + tag, read_file(a + "/a39"), "content a39");
+  check("first folder: entries" + tag, std::to_string(list(a).size()), "39");
+  check("missing folder: its files fail" + tag, std::to_string(out[1][0].sysErrno) + "," + std::to_string(out[1][1].sysErrno),
+        std::to_string(ENOENT) + "," + std::to_string(ENOENT));
+  good = 0;
+  for (const auto& outcome : out[2]) good += outcome.status == BatchStatus::Ok;
+  check("third folder: all written" + tag, std::to_string(good), "31");
+  checkTrue("third folder: new names not replaced" + tag, !out[2][0].replaced);
+  checkTrue("third folder: the old file replaced" + tag, out[2][30].replaced);
+  check("third folder: new content" + tag, read_file(c + "/old"), "new");
+  check("third folder: old content in its trash" + tag, read_file(trash + "/old.1"), "old");
+  check("third folder: entries" + tag, std::to_string(list(c).size()), "31");
+
+  // Cancelled: nothing left in any folder.
+  Batch more;
+  more.add("late", "late", 0644, 0);
+  more.files[0].content = reinterpret_cast<const uint8_t*>(more.contents[0].data());
+  more.files[0].length = more.contents[0].size();
+  std::vector<FolderBatch> cancelled(2);
+  cancelled[0].folder = a;
+  cancelled[0].files = more.files;
+  cancelled[1].folder = c;
+  cancelled[1].files = more.files;
+  uint64_t slots[4] = {1, 0, 0, 0};
+  bool aborted = false;
+  try {
+    write_folder_batches(cancelled, barrier, JobControl(slots));
+  } catch (const EngineError& error) {
+    aborted = error.code() == ErrorCode::Aborted;
+  }
+  checkTrue("cancelled job throws Aborted" + tag, aborted);
+  check("cancelled job: nothing new in either folder" + tag, std::to_string(list(a).size() + list(c).size()), "70");
+}
+
 int main() {
   char templ[] = "/tmp/deltanode-batch-test-XXXXXX";
   const std::string root = ::mkdtemp(templ);
@@ -338,6 +406,7 @@ int main() {
   for (SyncBarrier barrier : {SyncBarrier::Auto, SyncBarrier::Syncfs, SyncBarrier::FsyncEach, SyncBarrier::None,
                               SyncBarrier::WritebackThenFsync}) {
     test_write(root, barrier);
+    test_folder_batches(root, barrier);
   }
   test_large_batch(root);
   test_failures(root);

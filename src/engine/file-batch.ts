@@ -1,4 +1,4 @@
-// Many small files of one folder per native call. Written one by one from JavaScript, a small file
+// Many small files per native call (of one or more folders for writes, one folder for reads). Written one by one from JavaScript, a small file
 // costs about a dozen trips through the libuv pool (open, write, fsync, close, read-back, chmod,
 // utimes, lstat, rename, folder fsync) and a read about five; a batch makes all of those calls in
 // one job on a worker thread, and a write batch pays for one durability barrier instead of an
@@ -112,6 +112,19 @@ export function packBatchFiles(files: readonly BatchFileToWrite[]): NativeBatchF
   return packed;
 }
 
+/** One folder's files of a write batch. */
+export interface FolderBatchToWrite {
+  folder: string;
+  files: readonly BatchFileToWrite[];
+  /** Where replaced entries of this folder are hard-linked (the caller creates it, on the folder's file system). */
+  trashFolder?: string;
+}
+
+export interface WriteFolderBatchesOptions {
+  /** Checked before the job starts and between files until the barrier; an aborted batch leaves nothing behind. */
+  signal?: AbortSignal;
+}
+
 /**
  * Writes small files into one folder in one native job: each to a temporary file, checked against
  * its digest when read back, with its mode and mtime; then one durability barrier for the batch;
@@ -122,36 +135,56 @@ export function packBatchFiles(files: readonly BatchFileToWrite[]): NativeBatchF
  */
 export async function writeFileBatch(folder: string, files: readonly BatchFileToWrite[],
   options: WriteFileBatchOptions = {}): Promise<BatchWriteResult[]> {
-  checkFolder('folder', folder);
-  if (options.trashFolder !== undefined) checkFolder('options.trashFolder', options.trashFolder);
-  if (!Array.isArray(files)) throw new InvalidArgumentError('files must be an array');
-  const names = new Set<string>();
-  files.forEach((file, i) => {
-    checkFile(file, i, options.trashFolder);
-    if (names.has(file.name)) throw new InvalidArgumentError(`files[${i}].name appears twice in the batch: ${JSON.stringify(file.name)}`);
-    names.add(file.name);
+  const group: FolderBatchToWrite = { folder, files, ...(options.trashFolder !== undefined ? { trashFolder: options.trashFolder } : {}) };
+  const [results] = await writeFolderBatches([group], options.signal ? { signal: options.signal } : {});
+  return results!;
+}
+
+/**
+ * writeFileBatch for the files of several folders in one job: every file of every folder is
+ * written and checked, then one durability barrier covers them all (a syncfs per file system, or an
+ * fsync of each file in small jobs), then each folder's files are renamed into place and the folder
+ * synced. One result list per group, in order. A group whose folder cannot be opened fails its
+ * files only.
+ */
+export async function writeFolderBatches(groups: readonly FolderBatchToWrite[],
+  options: WriteFolderBatchesOptions = {}): Promise<BatchWriteResult[][]> {
+  if (!Array.isArray(groups)) throw new InvalidArgumentError('groups must be an array');
+  groups.forEach((group, g) => {
+    if (typeof group !== 'object' || group === null) throw new InvalidArgumentError(`groups[${g}] must be an object`);
+    checkFolder(`groups[${g}].folder`, group.folder);
+    if (group.trashFolder !== undefined) checkFolder(`groups[${g}].trashFolder`, group.trashFolder);
+    const files: unknown = group.files;
+    if (!Array.isArray(files)) throw new InvalidArgumentError(`groups[${g}].files must be an array`);
+    const names = new Set<string>();
+    group.files.forEach((file: BatchFileToWrite, i: number) => {
+      checkFile(file, i, group.trashFolder);
+      if (names.has(file.name)) throw new InvalidArgumentError(`files[${i}].name appears twice in the batch: ${JSON.stringify(file.name)}`);
+      names.add(file.name);
+    });
   });
   if (options.signal?.aborted) throw new AbortedError();
-  if (files.length === 0) return [];
-  const packed = packBatchFiles(files);
+  const nonEmpty = groups.filter((group) => group.files.length > 0);
+  if (nonEmpty.length === 0) return groups.map(() => []);
+  const packed = nonEmpty.map((group) => ({ folder: group.folder, files: packBatchFiles(group.files), trashFolder: group.trashFolder ?? null }));
   const control = new JobControl(options.signal ? { signal: options.signal } : {});
   let outcomes: NativeBatchOutcomes;
   try {
-    outcomes = await control.run((buffer) => nativeAddon().writeFileBatch(folder, packed, options.trashFolder ?? null, 0, buffer));
+    outcomes = await control.run((buffer) => nativeAddon().writeFileBatch(packed, 0, buffer));
   } catch (error) {
     throw fromNativeError(error);
   }
   const { records, messages } = outcomes;
   const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  const results: BatchWriteResult[] = new Array<BatchWriteResult>(files.length);
-  for (let i = 0; i < files.length; i++) {
-    const at = i * WRITE_RECORD;
-    const status = records[at]!;
-    results[i] = status === 0
-      ? { ok: true, inode: view.getBigUint64(at + 8, true), mtimeNs: view.getBigInt64(at + 16, true), replaced: records[at + 1] === 1 }
-      : failure(status, view.getInt32(at + 4, true), messages?.[i]);
-  }
-  return results;
+  let at = 0;
+  return groups.map((group) => group.files.map(() => {
+    const record = at++;
+    const offset = record * WRITE_RECORD;
+    const status = records[offset]!;
+    return status === 0
+      ? { ok: true, inode: view.getBigUint64(offset + 8, true), mtimeNs: view.getBigInt64(offset + 16, true), replaced: records[offset + 1] === 1 }
+      : failure(status, view.getInt32(offset + 4, true), messages?.[record]);
+  }));
 }
 
 /**

@@ -7,7 +7,7 @@ import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AbortedError, describeFailure, DigestMismatchError, IoError } from '../errors.js';
-import { readFileBatch, writeFileBatch } from '../engine/file-batch.js';
+import { readFileBatch, writeFolderBatches, type BatchWriteResult, type FolderBatchToWrite } from '../engine/file-batch.js';
 import { hashFile } from '../engine/hash-file.js';
 import { temporaryPathFor } from '../engine/output.js';
 import { deltaOfFile, patchIntoFile, signatureOfFile } from '../engine/file-streams.js';
@@ -167,6 +167,16 @@ function byFolder<T>(items: readonly T[], pathOf: (item: T) => string): Map<stri
 
 const failureOf = (error: unknown): FileFailure => ({ ok: false, ...describeFailure(error) });
 
+// One folder's part of a small-file write, its paths held until the batch is settled.
+interface PreparedFolder {
+  /** Of the caller's files, those in `batch`, in its order. */
+  indexes: number[];
+  places: ResolvedPath[];
+  batch: FolderBatchToWrite;
+  trash: { folder: string; dispose: () => Promise<void> } | null;
+  release: () => Promise<void>;
+}
+
 /** A file written and verified: what a hash cache needs to know it without reading it again. */
 export interface WrittenFile {
   place: ResolvedPath;
@@ -258,51 +268,87 @@ export class LocalWrites {
 
   async writeFiles(files: readonly FileWrite[], options: WriteOptions = {}): Promise<FileWriteResult[]> {
     const results: FileWriteResult[] = new Array<FileWriteResult>(files.length);
-    await Promise.all([...byFolder(files, (file) => file.path).values()].map(async (indexes) => {
-      const group = indexes.map((i) => files[i]!);
-      let trash: { folder: string; dispose: () => Promise<void> } | null = null;
-      let release = async () => undefined as void;
+    // Each folder's paths held and its trash folder made, then one native job for all of them:
+    // one durability barrier for the whole batch, whatever the number of folders.
+    const prepared = (await Promise.all([...byFolder(files, (file) => file.path).values()].map((indexes) =>
+      this.#prepareFolder(indexes, files, results, options)))).filter((group): group is PreparedFolder => group !== null);
+    try {
+      if (prepared.length === 0) return results;
+      let written: BatchWriteResult[][];
       try {
-        const held = await this.#paths.holdSiblings(group.map((file) => file.path), 'write');
-        release = held.release;
-        const places = held.places;
-        // A promised size that is not what arrived fails that file alone (its digest may still match).
-        const ready = group.flatMap((file, j) => {
-          if (file.content.length === file.expect.size) return [j];
-          results[indexes[j]!] = { ok: false, code: 'DELTANODE_ERR_DIGEST_MISMATCH', message: `${file.path}: ${file.content.length} bytes arrived, ${file.expect.size} expected` };
-          return [];
-        });
-        if (ready.length === 0) return;
-        if (options.trash !== false) trash = await this.#trash.folderFor(places[0]!);
-        const written = await writeFileBatch(`${places[0]!.folderPath}/.`, ready.map((j) => {
+        written = await writeFolderBatches(prepared.map((group) => group.batch), options.signal ? { signal: options.signal } : {});
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        for (const group of prepared) for (const i of group.indexes) results[i] = failureOf(error);
+        await Promise.all(prepared.map((group) => group.trash?.dispose()));
+        return results;
+      }
+      await Promise.all(prepared.map((group, g) => this.#settleFolder(group, written[g]!, files, results)));
+      return results;
+    } catch (error) {
+      await Promise.all(prepared.map((group) => group.trash?.dispose().catch(() => undefined)));
+      throw error;
+    } finally {
+      await Promise.all(prepared.map((group) => group.release()));
+    }
+  }
+
+  // One folder's files held for writing and checked; null when none of them is left to write.
+  async #prepareFolder(indexes: readonly number[], files: readonly FileWrite[], results: FileWriteResult[],
+    options: WriteOptions): Promise<PreparedFolder | null> {
+    const group = indexes.map((i) => files[i]!);
+    let trash: PreparedFolder['trash'] = null;
+    let release = async () => undefined as void;
+    try {
+      const held = await this.#paths.holdSiblings(group.map((file) => file.path), 'write');
+      release = held.release;
+      const places = held.places;
+      // A promised size that is not what arrived fails that file alone (its digest may still match).
+      const ready = group.flatMap((file, j) => {
+        if (file.content.length === file.expect.size) return [j];
+        results[indexes[j]!] = { ok: false, code: 'DELTANODE_ERR_DIGEST_MISMATCH', message: `${file.path}: ${file.content.length} bytes arrived, ${file.expect.size} expected` };
+        return [];
+      });
+      if (ready.length === 0) {
+        await release();
+        return null;
+      }
+      if (options.trash !== false) trash = await this.#trash.folderFor(places[0]!);
+      const batch: FolderBatchToWrite = {
+        folder: `${places[0]!.folderPath}/.`,
+        files: ready.map((j) => {
           const file = group[j]!;
           const name = path.basename(places[j]!.diskPath);
           return { name, content: file.content, mode: file.expect.mode, mtimeNs: file.expect.mtimeNs, digest: file.expect.digest,
             ...(trash ? { trashName: name } : {}) };
-        }), { ...(trash ? { trashFolder: trash.folder } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-        let kept = false;
-        written.forEach((result, k) => {
-          const j = ready[k]!;
-          const file = group[j]!;
-          if (!result.ok) {
-            results[indexes[j]!] = { ok: false, code: result.code, message: `${file.path}: ${result.message}` };
-            return;
-          }
-          kept ||= result.replaced;
-          this.#onWritten({ place: places[j]!, size: file.expect.size, mtimeNs: result.mtimeNs, inode: result.inode, digest: file.expect.digest });
-          const replaced = result.replaced && trash ? path.join(trash.folder, path.basename(places[j]!.diskPath)) : null;
-          results[indexes[j]!] = { ok: true, outcome: { size: file.expect.size, replaced } };
-        });
-        if (!kept) await trash?.dispose();
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        await trash?.dispose();
-        for (const i of indexes) results[i] = failureOf(error);
-      } finally {
-        await release();
+        }),
+        ...(trash ? { trashFolder: trash.folder } : {}),
+      };
+      return { indexes: ready.map((j) => indexes[j]!), places: ready.map((j) => places[j]!), batch, trash, release };
+    } catch (error) {
+      await release();
+      if (options.signal?.aborted) throw error;
+      for (const i of indexes) results[i] = failureOf(error);
+      return null;
+    }
+  }
+
+  async #settleFolder(group: PreparedFolder, written: readonly BatchWriteResult[], files: readonly FileWrite[],
+    results: FileWriteResult[]): Promise<void> {
+    let kept = false;
+    written.forEach((result, k) => {
+      const file = files[group.indexes[k]!]!;
+      const place = group.places[k]!;
+      if (!result.ok) {
+        results[group.indexes[k]!] = { ok: false, code: result.code, message: `${file.path}: ${result.message}` };
+        return;
       }
-    }));
-    return results;
+      kept ||= result.replaced;
+      this.#onWritten({ place, size: file.expect.size, mtimeNs: result.mtimeNs, inode: result.inode, digest: file.expect.digest });
+      const replaced = result.replaced && group.trash ? path.join(group.trash.folder, path.basename(place.diskPath)) : null;
+      results[group.indexes[k]!] = { ok: true, outcome: { size: file.expect.size, replaced } };
+    });
+    if (!kept) await group.trash?.dispose();
   }
 
   async *signature(inventoryPath: string, options: SignatureOptions = {}): AsyncGenerator<Buffer> {

@@ -40,8 +40,10 @@ export interface ExecutionTotals {
   bytesRead: number;
 }
 
-// A batch of small files goes once it holds this many files or bytes.
-const SMALL_BATCH_FILES = 256;
+// A batch of small files goes once it holds this many files or bytes. Each batch is one native job
+// and one durability barrier per target, whatever its folders: a first copy of 100,000 small files
+// took a median 7.4 s in batches of 256, 6.6-6.7 s in batches of 512 or 1024 (2026-12-03).
+const SMALL_BATCH_FILES = 1024;
 const SMALL_BATCH_BYTES = 8 << 20;
 
 // Partial content below this is not worth a signature round trip.
