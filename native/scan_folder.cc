@@ -143,6 +143,9 @@ void hash_entry(int folder, Entry& entry, AlignedBuffer& buffer, uint64_t& bytes
     if (n == 0) break;
     hasher.update(buffer.data(), size_t(n));
     total += uint64_t(n);
+    // A short read that reaches the size fstat gave is the end: one read per small file, not two.
+    // Growth after it still shows in the fstat below.
+    if (size_t(n) < buffer.size() && total >= uint64_t(before.st_size)) break;
   }
   bytesHashed += total;
   struct stat after;
