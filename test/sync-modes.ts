@@ -230,6 +230,19 @@ function suite(label: string, makeNode: NodeFactory): void {
       { path: 'data/fine', content: Buffer.from('fine'), expect: expect('fine') },
     ]);
     t.same(sized.map((result) => (result.ok ? 'ok' : result.code)), ['DELTANODE_ERR_DIGEST_MISMATCH', 'ok'], 'a false size fails that file alone');
+    // Two folders in one call, cancelled first: nothing is written and no path stays held.
+    await fs.mkdir(path.join(roots[1]!, 'two'));
+    const twoFolders = [
+      { path: 'data/two/x', content: Buffer.from('x2'), expect: expect('x2') },
+      { path: 'data/y', content: Buffer.from('y1'), expect: expect('y1') },
+    ];
+    const controller = new AbortController();
+    controller.abort();
+    await t.rejects(nodes[1]!.writeFiles(twoFolders, { signal: controller.signal }), { code: 'DELTANODE_ERR_ABORTED' });
+    t.same(await fs.readdir(path.join(roots[1]!, 'two')), [], 'nothing written by the cancelled call');
+    const both = await nodes[1]!.writeFiles(twoFolders);
+    t.same(both.map((result) => (result.ok ? 'ok' : result.code)), ['ok', 'ok'], 'the same paths written right after');
+    t.equal(await fs.readFile(path.join(roots[1]!, 'two', 'x'), 'utf8'), 'x2');
     const refused = await nodes[2]!.writeFiles([{ path: 'data/a', content: Buffer.from('aaa'), expect: expect('aaa') }]);
     t.equal(!refused[0]!.ok && refused[0]!.code, 'DELTANODE_ERR_READ_ONLY');
     t.same(await fs.readdir(roots[2]!), [], 'nothing written to the read-only node');

@@ -270,9 +270,13 @@ export class LocalWrites {
     const results: FileWriteResult[] = new Array<FileWriteResult>(files.length);
     // Each folder's paths held and its trash folder made, then one native job for all of them:
     // one durability barrier for the whole batch, whatever the number of folders.
-    const prepared = (await Promise.all([...byFolder(files, (file) => file.path).values()].map((indexes) =>
-      this.#prepareFolder(indexes, files, results, options)))).filter((group): group is PreparedFolder => group !== null);
+    const settled = await Promise.allSettled([...byFolder(files, (file) => file.path).values()].map((indexes) =>
+      this.#prepareFolder(indexes, files, results, options)));
+    const prepared = settled.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value !== null ? [outcome.value] : []));
+    const refused = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     try {
+      // Only an abort gets here: the folders that were ready let go of their paths and trash too.
+      if (refused) throw refused.reason;
       if (prepared.length === 0) return results;
       let written: BatchWriteResult[][];
       try {
@@ -326,6 +330,7 @@ export class LocalWrites {
       };
       return { indexes: ready.map((j) => indexes[j]!), places: ready.map((j) => places[j]!), batch, trash, release };
     } catch (error) {
+      await trash?.dispose();
       await release();
       if (options.signal?.aborted) throw error;
       for (const i of indexes) results[i] = failureOf(error);
