@@ -87,13 +87,17 @@ struct Batch {
     if (wrongDigest) file.digest[0] ^= 1;
     files.push_back(file);
   }
-  std::vector<BatchWriteOutcome> write(const std::string& folder, BatchWriteOptions options = {},
-                                       const JobControl& control = JobControl()) {
+  // The files, pointing at their contents (which must outlive any copy of them).
+  const std::vector<BatchWriteFile>& bound() {
     for (size_t i = 0; i < files.size(); ++i) {
       files[i].content = reinterpret_cast<const uint8_t*>(contents[i].data());
       files[i].length = contents[i].size();
     }
-    return write_file_batch(folder, files, options, control);
+    return files;
+  }
+  std::vector<BatchWriteOutcome> write(const std::string& folder, BatchWriteOptions options = {},
+                                       const JobControl& control = JobControl()) {
+    return write_file_batch(folder, bound(), options, control);
   }
 };
 
@@ -350,12 +354,8 @@ void test_folder_batches(const std::string& root, SyncBarrier barrier) {
   Batch* parts[3] = {&first, &missing, &third};
   const std::string folders[3] = {a, root + "/multi-missing", c};
   for (int b = 0; b < 3; ++b) {
-    for (size_t i = 0; i < parts[b]->files.size(); ++i) {
-      parts[b]->files[i].content = reinterpret_cast<const uint8_t*>(parts[b]->contents[i].data());
-      parts[b]->files[i].length = parts[b]->contents[i].size();
-    }
     batches[b].folder = folders[b];
-    batches[b].files = parts[b]->files;
+    batches[b].files = parts[b]->bound();
   }
   batches[2].trashFolder = trash;
   auto out = write_folder_batches(batches, barrier, JobControl());
@@ -381,13 +381,11 @@ void test_folder_batches(const std::string& root, SyncBarrier barrier) {
   // Cancelled: nothing left in any folder.
   Batch more;
   more.add("late", "late", 0644, 0);
-  more.files[0].content = reinterpret_cast<const uint8_t*>(more.contents[0].data());
-  more.files[0].length = more.contents[0].size();
   std::vector<FolderBatch> cancelled(2);
   cancelled[0].folder = a;
-  cancelled[0].files = more.files;
+  cancelled[0].files = more.bound();
   cancelled[1].folder = c;
-  cancelled[1].files = more.files;
+  cancelled[1].files = more.bound();
   uint64_t slots[4] = {1, 0, 0, 0};
   bool aborted = false;
   try {

@@ -1,8 +1,8 @@
-// Many small files per native call (of one or more folders for writes, one folder for reads). Written one by one from JavaScript, a small file
-// costs about a dozen trips through the libuv pool (open, write, fsync, close, read-back, chmod,
-// utimes, lstat, rename, folder fsync) and a read about five; a batch makes all of those calls in
-// one job on a worker thread, and a write batch pays for one durability barrier instead of an
-// fsync per file. Semantics: native/file_batch.h. Arguments are checked here; the addon assumes
+// Many small files per native call (of one or more folders for writes, one folder for reads).
+// Written one by one from JavaScript, a small file costs about a dozen trips through the libuv
+// pool (open, write, fsync, close, read-back, chmod, utimes, lstat, rename, folder fsync) and a
+// read about five; a batch makes all of those calls in one job on a worker thread, and a write
+// batch pays for one durability barrier instead of an fsync per file. Semantics: native/file_batch.h. Arguments are checked here; the addon assumes
 // them well formed.
 import type { NativeBatchFiles, NativeBatchOutcomes } from '../../typings/addon.js';
 import { AbortedError, InvalidArgumentError, fromNativeError, type DeltanodeErrorCode } from '../errors.js';
@@ -34,11 +34,14 @@ export type BatchReadResult =
   | { ok: true; /** A view into one buffer shared by the batch. */ content: Buffer; size: number; mtimeNs: bigint; inode: bigint }
   | BatchFailure;
 
-export interface WriteFileBatchOptions {
-  /** Where replaced entries are hard-linked (the caller creates it, on the folder's file system). */
-  trashFolder?: string;
+export interface WriteFolderBatchesOptions {
   /** Checked before the job starts and between files until the barrier; an aborted batch leaves nothing behind. */
   signal?: AbortSignal;
+}
+
+export interface WriteFileBatchOptions extends WriteFolderBatchesOptions {
+  /** Where replaced entries are hard-linked (the caller creates it, on the folder's file system). */
+  trashFolder?: string;
 }
 
 export interface ReadFileBatchOptions {
@@ -120,11 +123,6 @@ export interface FolderBatchToWrite {
   trashFolder?: string;
 }
 
-export interface WriteFolderBatchesOptions {
-  /** Checked before the job starts and between files until the barrier; an aborted batch leaves nothing behind. */
-  signal?: AbortSignal;
-}
-
 /**
  * Writes small files into one folder in one native job: each to a temporary file, checked against
  * its digest when read back, with its mode and mtime; then one durability barrier for the batch;
@@ -154,8 +152,7 @@ export async function writeFolderBatches(groups: readonly FolderBatchToWrite[],
     if (typeof group !== 'object' || group === null) throw new InvalidArgumentError(`groups[${g}] must be an object`);
     checkFolder(`groups[${g}].folder`, group.folder);
     if (group.trashFolder !== undefined) checkFolder(`groups[${g}].trashFolder`, group.trashFolder);
-    const files: unknown = group.files;
-    if (!Array.isArray(files)) throw new InvalidArgumentError(`groups[${g}].files must be an array`);
+    if (!Array.isArray(group.files as unknown)) throw new InvalidArgumentError(`groups[${g}].files must be an array`);
     const names = new Set<string>();
     group.files.forEach((file: BatchFileToWrite, i: number) => {
       checkFile(file, i, group.trashFolder);
