@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "rolling_scan.h"
+#include "strong_sum.h"
 
 namespace deltanode {
 
@@ -15,13 +16,17 @@ static constexpr size_t kLiteralFlush = 64 * 1024;
 // Strong sums tried on the tail of a new file against a librsync signature's unknown-length last block.
 static constexpr unsigned kMaxTailAttempts = 8;
 static constexpr size_t kReadAlignment = 64;
+// Windows of a matching run checked together (follow_run).
+static constexpr size_t kRunBatch = 8;
 
 DeltaGenerator::DeltaGenerator(const SignatureIndex& index, ByteSink& sink)
     : index_(index),
       encoder_(make_delta_encoder(index.params(), sink, index.summary())),
       wantDigest_(index.params().format == Format::Native),
       digest_(index.params().digest),
-      vectorScan_(rabin_karp_scan_available()) {}
+      vectorScan_(rabin_karp_scan_available()),
+      followRuns_(index.params().strong != StrongHash::Md4),
+      weakFirst_(strong_sums_batched(index.params().strong)) {}
 
 void DeltaGenerator::carry_to(uint8_t* at) {
   // What is kept: the pending literal (under kLiteralFlush once commit() has flushed) and a
@@ -123,6 +128,10 @@ void DeltaGenerator::search(Rolling& sum) {
   for (;;) {
     if (!sumValid_) {
       if (end - position_ < n) return;
+      if (followRuns_ && preferred_ != SignatureIndex::kNoBlock) {
+        follow_run<Rolling>();
+        if (end - position_ < n) return;
+      }
       sum.reset();
       sum.update(data + position_, n);
       sumValid_ = true;
@@ -177,6 +186,46 @@ void DeltaGenerator::search(Rolling& sum) {
     sum = rolling;
     position_ = p;
     checked_ = false;
+  }
+}
+
+// The decisions of the window-by-window search (find() takes the preferred block first when its
+// sums match), so the delta is byte-identical; only the order of work differs. Without the weak
+// sum (strong first), a window is taken when its strong sum alone matches: the same unless the
+// signature's two sums disagree, which the native format's whole-file digest then catches.
+template <class Rolling>
+void DeltaGenerator::follow_run() {
+  const size_t n = index_.params().blockLength;
+  const size_t strongLength = index_.params().strongLength;
+  const uint32_t indexed = index_.indexed_blocks();
+  const uint8_t* windows[kRunBatch];
+  uint8_t strong[kRunBatch * kMaxStrongLength];
+  while (preferred_ < indexed) {
+    const size_t count = std::min({kRunBatch, (length_ - position_) / n, size_t(indexed - preferred_)});
+    size_t candidates = 0;
+    // Windows that may continue the run: all of them, or those up to the first weak mismatch.
+    for (; candidates < count; ++candidates) {
+      const uint8_t* window = data_ + position_ + candidates * n;
+      if (weakFirst_ && Rolling::of(window, n) != index_.weak(preferred_ + uint32_t(candidates))) break;
+      windows[candidates] = window;
+    }
+    // One window of a weak-first run costs the same through the ordinary lookup.
+    if (candidates == 0 || (weakFirst_ && candidates < 2)) return;
+    strong_sums(index_.params().strong, windows, candidates, n, strong);
+    size_t accepted = 0;
+    while (accepted < candidates &&
+           std::memcmp(strong + accepted * kMaxStrongLength, index_.strong(preferred_ + uint32_t(accepted)), strongLength) == 0) {
+      ++accepted;
+    }
+    if (accepted == 0) return;
+    if (position_ > literalStart_) emit_literal_until(position_);
+    for (size_t i = 0; i < accepted; ++i) {
+      encoder_->copy(uint64_t(preferred_) * n, n);
+      position_ += n;
+      ++preferred_;
+    }
+    literalStart_ = position_;
+    if (accepted < count) return;
   }
 }
 

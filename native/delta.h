@@ -42,6 +42,9 @@ class DeltaGenerator {
  private:
   template <class Rolling> void search(Rolling& sum);
   template <class Rolling> void match_tail();
+  // After a match: the blocks that follow it in the basis, checked a batch at a time while they
+  // keep matching.
+  template <class Rolling> void follow_run();
   void emit_literal_until(size_t position);
   // Searches `length` more bytes written at data_ + length_; runs `alongside` meanwhile.
   void commit(size_t length, const std::function<void()>& alongside);
@@ -72,6 +75,11 @@ class DeltaGenerator {
   RabinKarp::OutTerms outTerms_{};
   bool outTermsReady_ = false;
   bool vectorScan_;
+  // How runs are followed (follow_run): not at all (MD4: no cheaper way than the lookup), by weak
+  // sum first (BLAKE2b: the strong sums of those that pass are computed together), or by strong sum
+  // alone (XXH3: cheaper than the weak sum).
+  bool followRuns_;
+  bool weakFirst_;
   uint32_t preferred_ = SignatureIndex::kNoBlock;
   bool finished_ = false;
 };

@@ -260,6 +260,124 @@ DN_TARGET_AVX2 void compressBlocks(uint64_t h[8], const uint8_t* blocks,
 #undef DN_B2_ROUND
 #undef DN_B2_HALF_G
 
+// --------------------------------------------------------------------------
+// Message-parallel version: each 64-bit lane belongs to another message, so
+// four independent hashes advance per instruction instead of one hash's four
+// columns. No lane permutes and no dependency chain across lanes: about 3x
+// the throughput of one message at a time (see blake2bMany).
+
+namespace avx2x4 {
+
+DN_TARGET_AVX2 DN_B2_INLINE __m256i broadcast(uint64_t word) noexcept {
+  return _mm256_set1_epi64x(static_cast<long long>(word));
+}
+
+// Words 4q..4q+3 of the four lanes' blocks, transposed so m[4q+i] holds word
+// 4q+i of every lane.
+DN_TARGET_AVX2 DN_B2_INLINE void loadWords(const uint8_t* const block[4],
+                                           __m256i m[16]) noexcept {
+  for (int q = 0; q < 4; ++q) {
+    const __m256i r0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block[0] + 32 * q));
+    const __m256i r1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block[1] + 32 * q));
+    const __m256i r2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block[2] + 32 * q));
+    const __m256i r3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block[3] + 32 * q));
+    const __m256i t0 = _mm256_unpacklo_epi64(r0, r1);  // 0 of lanes 0,1 | 2 of lanes 0,1
+    const __m256i t1 = _mm256_unpackhi_epi64(r0, r1);  // 1 ... | 3 ...
+    const __m256i t2 = _mm256_unpacklo_epi64(r2, r3);
+    const __m256i t3 = _mm256_unpackhi_epi64(r2, r3);
+    m[4 * q + 0] = _mm256_permute2x128_si256(t0, t2, 0x20);
+    m[4 * q + 1] = _mm256_permute2x128_si256(t1, t3, 0x20);
+    m[4 * q + 2] = _mm256_permute2x128_si256(t0, t2, 0x31);
+    m[4 * q + 3] = _mm256_permute2x128_si256(t1, t3, 0x31);
+  }
+}
+
+#define DN_B2_G(a, b, c, d, x, y)                              \
+  do {                                                         \
+    a = _mm256_add_epi64(_mm256_add_epi64(a, (x)), b);         \
+    d = avx2::rotr32v(_mm256_xor_si256(d, a));                 \
+    c = _mm256_add_epi64(c, d);                                \
+    b = avx2::rotr24v(_mm256_xor_si256(b, c));                 \
+    a = _mm256_add_epi64(_mm256_add_epi64(a, (y)), b);         \
+    d = avx2::rotr16v(_mm256_xor_si256(d, a));                 \
+    c = _mm256_add_epi64(c, d);                                \
+    b = avx2::rotr63v(_mm256_xor_si256(b, c));                 \
+  } while (0)
+
+#define DN_B2_ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, \
+                    s13, s14, s15)                                          \
+  do {                                                                      \
+    DN_B2_G(v0, v4, v8, v12, m[s0], m[s1]);                                 \
+    DN_B2_G(v1, v5, v9, v13, m[s2], m[s3]);                                 \
+    DN_B2_G(v2, v6, v10, v14, m[s4], m[s5]);                                \
+    DN_B2_G(v3, v7, v11, v15, m[s6], m[s7]);                                \
+    DN_B2_G(v0, v5, v10, v15, m[s8], m[s9]);                                \
+    DN_B2_G(v1, v6, v11, v12, m[s10], m[s11]);                              \
+    DN_B2_G(v2, v7, v8, v13, m[s12], m[s13]);                               \
+    DN_B2_G(v3, v4, v9, v14, m[s14], m[s15]);                               \
+  } while (0)
+
+// The lanes share the byte counter (their messages have one length), so it
+// and the final flag are broadcast.
+DN_TARGET_AVX2 DN_B2_INLINE void compress(__m256i h[8], const uint8_t* const block[4],
+                                          uint64_t t0, uint64_t lastMask) noexcept {
+  __m256i m[16];
+  loadWords(block, m);
+  __m256i v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3];
+  __m256i v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];
+  __m256i v8 = broadcast(kIv[0]), v9 = broadcast(kIv[1]);
+  __m256i v10 = broadcast(kIv[2]), v11 = broadcast(kIv[3]);
+  __m256i v12 = broadcast(kIv[4] ^ t0), v13 = broadcast(kIv[5]);
+  __m256i v14 = broadcast(kIv[6] ^ lastMask), v15 = broadcast(kIv[7]);
+
+  DN_B2_TWELVE_ROUNDS;
+
+  h[0] = _mm256_xor_si256(h[0], _mm256_xor_si256(v0, v8));
+  h[1] = _mm256_xor_si256(h[1], _mm256_xor_si256(v1, v9));
+  h[2] = _mm256_xor_si256(h[2], _mm256_xor_si256(v2, v10));
+  h[3] = _mm256_xor_si256(h[3], _mm256_xor_si256(v3, v11));
+  h[4] = _mm256_xor_si256(h[4], _mm256_xor_si256(v4, v12));
+  h[5] = _mm256_xor_si256(h[5], _mm256_xor_si256(v5, v13));
+  h[6] = _mm256_xor_si256(h[6], _mm256_xor_si256(v6, v14));
+  h[7] = _mm256_xor_si256(h[7], _mm256_xor_si256(v7, v15));
+}
+
+#undef DN_B2_ROUND
+#undef DN_B2_G
+
+// Four messages of `length` bytes (under 2^64, so the counter's high word
+// stays zero); digest k goes to out + k * outLen.
+DN_TARGET_AVX2 void hashGroup(const uint8_t* const messages[], size_t length,
+                              uint8_t* out, size_t outLen) noexcept {
+  __m256i h[8];
+  for (int i = 0; i < 8; ++i) h[i] = broadcast(kIv[i]);
+  h[0] = _mm256_xor_si256(h[0], broadcast(0x01010000ull ^ outLen));
+  const size_t before = length == 0 ? 0 : (length - 1) / kBlockBytes;
+  const uint8_t* block[4];
+  uint64_t t0 = 0;
+  for (size_t b = 0; b < before; ++b) {
+    for (int k = 0; k < 4; ++k) block[k] = messages[k] + b * kBlockBytes;
+    t0 += kBlockBytes;
+    compress(h, block, t0, 0);
+  }
+  const size_t rest = length - before * kBlockBytes;
+  alignas(32) uint8_t last[4][kBlockBytes] = {};
+  for (int k = 0; k < 4; ++k) {
+    if (rest != 0) std::memcpy(last[k], messages[k] + before * kBlockBytes, rest);
+    block[k] = last[k];
+  }
+  compress(h, block, t0 + rest, ~0ull);
+  alignas(32) uint64_t words[8][4];
+  for (int i = 0; i < 8; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(words[i]), h[i]);
+  for (int k = 0; k < 4; ++k) {
+    uint8_t full[kMaxOut];
+    for (int i = 0; i < 8; ++i) store_u64_le(full + 8 * i, words[i][k]);
+    std::memcpy(out + k * outLen, full, outLen);
+  }
+}
+
+}  // namespace avx2x4
+
 #endif  // DN_B2_AVX2
 
 #undef DN_B2_TWELVE_ROUNDS
@@ -313,7 +431,77 @@ void oneShot(CompressBlocksFn compressBlocks, const uint8_t* data,
   writeDigest(h, out, outLen);
 }
 
+// Several messages of one length at once: `lanes` per call of hashGroup.
+using HashGroupFn = void (*)(const uint8_t* const messages[], size_t length,
+                             uint8_t* out, size_t outLen) noexcept;
+
+void hashOnePortable(const uint8_t* const messages[], size_t length,
+                     uint8_t* out, size_t outLen) noexcept {
+  oneShot(compressBlocksPortable, messages[0], length, out, outLen);
+}
+
+struct GroupKernel {
+  const char* name;
+  cpu::Simd level;
+  size_t lanes;
+  HashGroupFn hashGroup;
+};
+
+constexpr size_t kMaxLanes = 4;
+constexpr GroupKernel kGroupKernels[] = {
+#if defined(DN_B2_AVX2)
+    {"avx2x4", cpu::Simd::kAvx2, 4, avx2x4::hashGroup},
+#endif
+    {"portable", cpu::Simd::kPortable, 1, hashOnePortable},
+};
+
+const GroupKernel& defaultGroupKernel() noexcept {
+  static const GroupKernel& kernel = cpu::bestKernel(kGroupKernels, cpu::selectedSimd());
+  return kernel;
+}
+
+void hashMany(const GroupKernel& kernel, const uint8_t* const* messages,
+              size_t count, size_t length, uint8_t* out,
+              size_t outLength) noexcept {
+  const size_t outLen = clampOut(outLength);
+  if (outLen == 0) return;
+  const size_t lanes = kernel.lanes;
+  for (; count >= lanes; count -= lanes, messages += lanes, out += lanes * outLen) {
+    kernel.hashGroup(messages, length, out, outLen);
+  }
+  if (count == 0) return;
+  if (count == 1) {
+    oneShot(lanes == 1 ? compressBlocksPortable : defaultKernel().compressBlocks, messages[0], length, out, outLen);
+    return;
+  }
+  // Two or three left: a group with the last message repeated still costs
+  // less than hashing them one by one.
+  const uint8_t* group[kMaxLanes];
+  for (size_t k = 0; k < lanes; ++k) group[k] = messages[k < count ? k : count - 1];
+  uint8_t digests[kMaxLanes * kMaxOut];
+  kernel.hashGroup(group, length, digests, outLen);
+  std::memcpy(out, digests, count * outLen);
+}
+
 }  // namespace
+
+void blake2bMany(const uint8_t* const* messages, size_t count, size_t length,
+                 uint8_t* out, size_t outLength) noexcept {
+  hashMany(defaultGroupKernel(), messages, count, length, out, outLength);
+}
+
+const char* blake2bManyBackend() noexcept { return defaultGroupKernel().name; }
+
+const char* const* blake2bManyBackends() noexcept { return cpu::supportedKernelNames(kGroupKernels); }
+
+bool blake2bManyWithBackend(const char* backend, const uint8_t* const* messages,
+                            size_t count, size_t length, uint8_t* out,
+                            size_t outLength) noexcept {
+  const GroupKernel* kernel = cpu::supportedKernelNamed(kGroupKernels, backend);
+  if (kernel == nullptr) return false;
+  hashMany(*kernel, messages, count, length, out, outLength);
+  return true;
+}
 
 void blake2b(const uint8_t* data, size_t length, uint8_t* out,
              size_t outLength) noexcept {

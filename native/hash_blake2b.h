@@ -33,6 +33,22 @@ bool blake2bWithBackend(const char* backend, const uint8_t* data,
                         size_t length, uint8_t* out,
                         size_t outLength) noexcept;
 
+// BLAKE2b of `count` messages that all have `length` bytes: digest i (of
+// `outLength` bytes, clamped as above) goes to out + i * outLength. The same
+// digests as blake2b() one by one, computed several at a time in vector
+// lanes where the CPU allows (librsync's block sums: every block of a
+// signature, the next blocks of a matching run in a delta).
+void blake2bMany(const uint8_t* const* messages, size_t count, size_t length,
+                 uint8_t* out, size_t outLength) noexcept;
+
+// The same with the named multi-message kernel ("avx2x4", "portable"), for
+// tests and benchmarks; false, writing nothing, when it cannot run here.
+const char* blake2bManyBackend() noexcept;
+const char* const* blake2bManyBackends() noexcept;
+bool blake2bManyWithBackend(const char* backend, const uint8_t* const* messages,
+                            size_t count, size_t length, uint8_t* out,
+                            size_t outLength) noexcept;
+
 // Incremental BLAKE2b for input that arrives in pieces. Produces exactly the
 // same digest as the one-shot function for the concatenated input.
 // finalize() may be called once; the object is spent afterwards.

@@ -1,5 +1,6 @@
 #include "signature.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <stdexcept>
@@ -12,6 +13,9 @@ namespace deltanode {
 
 size_t signature_record_length(const SignatureParams& params) noexcept { return 4 + params.strongLength; }
 
+// Full blocks whose strong sums are computed in one strong_sums call.
+static constexpr size_t kBlocksPerBatch = 8;
+
 void append_block_records(const SignatureParams& params, const uint8_t* data, size_t length,
                           std::vector<uint8_t>& out) {
   const size_t block = params.blockLength;
@@ -19,20 +23,33 @@ void append_block_records(const SignatureParams& params, const uint8_t* data, si
   const size_t blocks = (length + block - 1) / block;
   size_t at = out.size();
   out.resize(at + blocks * recordLength);
-  uint8_t strong[kMaxStrongLength];
-  for (size_t offset = 0; offset < length; offset += block) {
-    size_t n = length - offset < block ? length - offset : block;
-    const uint8_t* p = data + offset;
-    uint32_t weak = params.weak == WeakHash::RabinKarp ? RabinKarp::of(p, n) : RollSum::of(p, n);
-    strong_sum(params.strong, p, n, strong);
-    uint8_t* record = &out[at];
-    if (params.format == Format::Librsync) {
-      store_u32_be(record, weak);
+  const bool batched = strong_sums_batched(params.strong);
+  uint8_t strong[kBlocksPerBatch * kMaxStrongLength];
+  const uint8_t* windows[kBlocksPerBatch];
+  for (size_t offset = 0; offset < length;) {
+    // A batch of full blocks, or one block (the short last one, or every one without batching).
+    size_t count = batched ? std::min(kBlocksPerBatch, (length - offset) / block) : 0;
+    size_t n = block;
+    if (count > 0) {
+      for (size_t i = 0; i < count; ++i) windows[i] = data + offset + i * block;
+      strong_sums(params.strong, windows, count, block, strong);
     } else {
-      store_u32_le(record, weak);
+      count = 1;
+      n = std::min(length - offset, block);
+      strong_sum(params.strong, data + offset, n, strong);
     }
-    std::memcpy(record + 4, strong, params.strongLength);
-    at += recordLength;
+    for (size_t i = 0; i < count; ++i, offset += n) {
+      const uint8_t* p = data + offset;
+      uint32_t weak = params.weak == WeakHash::RabinKarp ? RabinKarp::of(p, n) : RollSum::of(p, n);
+      uint8_t* record = &out[at];
+      if (params.format == Format::Librsync) {
+        store_u32_be(record, weak);
+      } else {
+        store_u32_le(record, weak);
+      }
+      std::memcpy(record + 4, strong + i * kMaxStrongLength, params.strongLength);
+      at += recordLength;
+    }
   }
 }
 

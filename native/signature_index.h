@@ -23,6 +23,8 @@ class SignatureIndex {
   uint32_t block_count() const noexcept { return uint32_t(weak_.size()); }
   // Length of the final block when the signature says (native); 0 when unknown (librsync).
   uint32_t last_block_length() const noexcept { return lastBlockLength_; }
+  // Blocks a full window can match (all but a known short final block).
+  uint32_t indexed_blocks() const noexcept { return indexedBlocks_; }
   uint32_t weak(uint32_t block) const noexcept { return weak_[block]; }
   const uint8_t* strong(uint32_t block) const noexcept { return &strong_[size_t(block) * params_.strongLength]; }
 

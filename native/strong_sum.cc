@@ -15,4 +15,15 @@ void strong_sum(StrongHash hash, const uint8_t* data, size_t length, uint8_t out
   }
 }
 
+void strong_sums(StrongHash hash, const uint8_t* const* windows, size_t count, size_t length, uint8_t* out) noexcept {
+  if (hash == StrongHash::Blake2b) {
+    static_assert(kMaxStrongLength == 32, "BLAKE2b sums are stored at a 32-byte stride");
+    blake2bMany(windows, count, length, out, 32);
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) strong_sum(hash, windows[i], length, out + i * kMaxStrongLength);
+}
+
+bool strong_sums_batched(StrongHash hash) noexcept { return hash == StrongHash::Blake2b; }
+
 }  // namespace deltanode

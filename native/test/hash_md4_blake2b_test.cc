@@ -1916,6 +1916,50 @@ void testBlake2bBackends(const std::vector<uint8_t>& data) {
 
 }  // namespace
 
+// Several messages of one length at once, with every multi-message kernel: each digest equals
+// the one-message function's, whatever the count (full groups, leftovers of one to three), the
+// length (block boundaries, empty) and where the messages lie (unaligned, overlapping, repeated).
+void testBlake2bMany(const std::vector<uint8_t>& data) {
+  const char* const* backends = deltanode::blake2bManyBackends();
+  const size_t count = checkKernelList("blake2bMany", backends, deltanode::blake2bManyBackend());
+  uint8_t untouched[64];
+  std::memset(untouched, 0xA5, sizeof untouched);
+  const uint8_t* one[1] = {data.data()};
+  checkTrue("blake2bMany unknown backend rejected",
+            !deltanode::blake2bManyWithBackend("avx1024", one, 1, 10, untouched, 32) && untouched[0] == 0xA5);
+  const size_t lengths[] = {0, 1, 3, 127, 128, 129, 255, 256, 257, 1000, 2048, 4096, 32768 + 5};
+  const size_t outLengths[] = {32, 64, 20, 1};
+  for (size_t b = 0; b <= count; ++b) {
+    // b == count: the default choice through the public entry point.
+    const char* backend = b < count ? backends[b] : nullptr;
+    const std::string tag = std::string(" backend=") + (backend ? backend : "default");
+    const int failuresBefore = gFailures;
+    for (size_t length : lengths) {
+      for (size_t messages = 0; messages <= 11; ++messages) {
+        for (size_t outLen : outLengths) {
+          std::vector<const uint8_t*> at(messages);
+          // Offsets that are odd, shared (two lanes hash the same bytes) and overlapping.
+          for (size_t i = 0; i < messages; ++i) at[i] = data.data() + (i * 7919 + (i % 3 == 2 ? 0 : i)) % (data.size() - length);
+          std::vector<uint8_t> got(messages * outLen + 1, 0xA5);
+          if (backend) {
+            checkTrue("blake2bMany runs" + tag,
+                      deltanode::blake2bManyWithBackend(backend, at.data(), messages, length, got.data(), outLen));
+          } else {
+            deltanode::blake2bMany(at.data(), messages, length, got.data(), outLen);
+          }
+          for (size_t i = 0; i < messages; ++i) {
+            check("blake2bMany len=" + std::to_string(length) + " n=" + std::to_string(messages) + " i=" +
+                      std::to_string(i) + " out=" + std::to_string(outLen) + tag,
+                  toHex(got.data() + i * outLen, outLen), blakeHex(at[i], length, outLen));
+          }
+          checkTrue("blake2bMany writes count * outLength bytes" + tag, got.back() == 0xA5);
+        }
+      }
+    }
+    std::printf("blake2bMany%s: %s\n", tag.c_str(), gFailures == failuresBefore ? "ok" : "FAILED");
+  }
+}
+
 int main() {
   const std::vector<uint8_t> data = patternBytes(1000003);
   testMd4Rfc1320();
@@ -1925,5 +1969,6 @@ int main() {
   testIncremental(data);
   testOutLengthEdges(data);
   testBlake2bBackends(data);
+  testBlake2bMany(data);
   return deltanode::test::finish("hash_md4_blake2b_test");
 }
