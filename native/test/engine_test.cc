@@ -349,8 +349,14 @@ static void test_rolling_scans() {
   std::mt19937_64 rng(21);
   Bytes data = random_bytes(rng, 20000);
   std::fill(data.begin() + 5000, data.begin() + 9000, uint8_t(7));  // a run of one byte
-  const bool vector = rabin_karp_scan_available();
-  std::printf("rolling scans: vector path %s\n", vector ? "on" : "off (not this CPU)");
+  std::printf("rolling scans: %s chosen; kernels here:", rabin_karp_scan_kernel());
+  std::vector<const char*> kernels;
+  for (const char* const* name = rabin_karp_scan_kernels(); *name; ++name) {
+    std::printf(" %s", *name);
+    kernels.push_back(*name);
+  }
+  std::printf("\n");
+  CHECK(!kernels.empty() && std::strcmp(kernels.back(), "portable") == 0, "the scan kernels end with portable");
   for (unsigned filterBits : {12u, 16u, 20u}) {
     for (double density : {0.0, 0.0005, 0.01, 0.3}) {
       std::vector<uint32_t> words((size_t(1) << filterBits) / 32);
@@ -375,13 +381,15 @@ static void test_rolling_scans() {
           RabinKarp scalar = start;
           size_t s = scalar.roll_until(data.data(), p, limit, n, out, stop);
           CHECK(s == q && scalar.digest() == reference.digest(), "two-step scalar scan matches the reference");
-          if (vector) {
+          for (const char* kernel : kernels) {
             RabinKarp fast = start;
-            ScanResult scan = rabin_karp_scan(data.data(), p, limit, n, fast.digest(), fast.power(), filter.words,
-                                              filter.wordShift);
+            ScanResult scan{};
+            CHECK(rabin_karp_scan_with(kernel, data.data(), p, limit, n, fast.digest(), fast.power(), filter.words,
+                                       filter.wordShift, &scan), kernel);
             fast.resume_at(scan.hash);
             size_t v = scan.position;
             if (!scan.hit && v < limit) v = fast.roll_until(data.data(), v, limit, n, out, stop);
+            if (v != q || fast.digest() != reference.digest()) std::fprintf(stderr, "  kernel %s\n", kernel);
             CHECK(v == q && fast.digest() == reference.digest(), "vector scan matches the reference");
           }
           start = reference;
