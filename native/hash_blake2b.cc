@@ -76,6 +76,22 @@ using CompressBlocksFn = void (*)(uint64_t h[8], const uint8_t* blocks,
   DN_B2_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);     \
   DN_B2_ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3)
 
+// One round over the working words v0..v15 with the message permutation SIGMA[r] spelled out as
+// literals: four column steps, then four diagonal ones, each through the kernel's own DN_B2_G
+// (on 64-bit words, or on vectors with one message per lane).
+#define DN_B2_WORD_ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, \
+                         s12, s13, s14, s15)                                \
+  do {                                                                     \
+    DN_B2_G(v0, v4, v8, v12, m[s0], m[s1]);                                 \
+    DN_B2_G(v1, v5, v9, v13, m[s2], m[s3]);                                 \
+    DN_B2_G(v2, v6, v10, v14, m[s4], m[s5]);                                \
+    DN_B2_G(v3, v7, v11, v15, m[s6], m[s7]);                                \
+    DN_B2_G(v0, v5, v10, v15, m[s8], m[s9]);                                \
+    DN_B2_G(v1, v6, v11, v12, m[s10], m[s11]);                              \
+    DN_B2_G(v2, v7, v8, v13, m[s12], m[s13]);                               \
+    DN_B2_G(v3, v4, v9, v14, m[s14], m[s15]);                               \
+  } while (0)
+
 // --------------------------------------------------------------------------
 // Portable version.
 
@@ -96,19 +112,7 @@ inline uint64_t rotr64(uint64_t x, unsigned n) noexcept {
     b = rotr64(b ^ c, 63);        \
   } while (0)
 
-// One round with the message permutation SIGMA[r] spelled out as literals.
-#define DN_B2_ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, \
-                    s13, s14, s15)                                          \
-  do {                                                                      \
-    DN_B2_G(v0, v4, v8, v12, m[s0], m[s1]);                                 \
-    DN_B2_G(v1, v5, v9, v13, m[s2], m[s3]);                                 \
-    DN_B2_G(v2, v6, v10, v14, m[s4], m[s5]);                                \
-    DN_B2_G(v3, v7, v11, v15, m[s6], m[s7]);                                \
-    DN_B2_G(v0, v5, v10, v15, m[s8], m[s9]);                                \
-    DN_B2_G(v1, v6, v11, v12, m[s10], m[s11]);                              \
-    DN_B2_G(v2, v7, v8, v13, m[s12], m[s13]);                               \
-    DN_B2_G(v3, v4, v9, v14, m[s14], m[s15]);                               \
-  } while (0)
+#define DN_B2_ROUND DN_B2_WORD_ROUND
 
 // Compression function F (RFC 7693 section 3.2).
 DN_B2_INLINE void compressPortable(uint64_t h[8], const uint8_t* block,
@@ -304,18 +308,7 @@ DN_TARGET_AVX2 DN_B2_INLINE void loadWords(const uint8_t* const block[4],
     b = avx2::rotr63v(_mm256_xor_si256(b, c));                 \
   } while (0)
 
-#define DN_B2_ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, \
-                    s13, s14, s15)                                          \
-  do {                                                                      \
-    DN_B2_G(v0, v4, v8, v12, m[s0], m[s1]);                                 \
-    DN_B2_G(v1, v5, v9, v13, m[s2], m[s3]);                                 \
-    DN_B2_G(v2, v6, v10, v14, m[s4], m[s5]);                                \
-    DN_B2_G(v3, v7, v11, v15, m[s6], m[s7]);                                \
-    DN_B2_G(v0, v5, v10, v15, m[s8], m[s9]);                                \
-    DN_B2_G(v1, v6, v11, v12, m[s10], m[s11]);                              \
-    DN_B2_G(v2, v7, v8, v13, m[s12], m[s13]);                               \
-    DN_B2_G(v3, v4, v9, v14, m[s14], m[s15]);                               \
-  } while (0)
+#define DN_B2_ROUND DN_B2_WORD_ROUND
 
 // The lanes share the byte counter (their messages have one length), so it
 // and the final flag are broadcast.
@@ -381,6 +374,7 @@ DN_TARGET_AVX2 void hashGroup(const uint8_t* const messages[], size_t length,
 #endif  // DN_B2_AVX2
 
 #undef DN_B2_TWELVE_ROUNDS
+#undef DN_B2_WORD_ROUND
 
 // --------------------------------------------------------------------------
 // Choice of compression function.

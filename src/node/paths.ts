@@ -15,6 +15,8 @@ const SLASH = 0x2f;
 
 /** Total order on inventory paths: segment-wise, by UTF-16 code units. */
 export function comparePaths(a: string, b: string): number {
+  // Merged inventories mostly hold the same paths: one native comparison settles those.
+  if (a === b) return 0;
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {
     const x = a.charCodeAt(i);
