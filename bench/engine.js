@@ -291,8 +291,21 @@ const fmt = (r) => {
   return [`${r.oursSeconds.toFixed(3)} s ${r.oursMBps.toFixed(0)} MB/s`, `${r.reference} ${r.referenceSeconds.toFixed(3)} s`,
     `${r.ratio.toFixed(2)}x`];
 };
+// The widest vectors the engine's kernels can use here (its results depend on them: the rolling
+// scan, the hashes); read from the kernel's CPU flags where there are any.
+function vectorLevel() {
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    return 'unknown';
+  }
+  const has = (flag) => flags.includes(` ${flag}`);
+  return has('avx512f') && has('avx512bw') && has('avx512vl') ? 'AVX-512' : has('avx2') ? 'AVX2' : 'no AVX2';
+}
+const vectors = vectorLevel();
 const header = `deltanode engine benchmark: ${values.size} MiB (unrelated/degenerate ${smallSize / MiB} MiB), ` +
-  `median of ${runs} runs (writes: ${writeRuns}), ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`;
+  `median of ${runs} runs (writes: ${writeRuns}), ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, ${vectors}`;
 const lines = [header, `${pad('operation', 48)}${pad('ours', 24)}${pad('reference', 34)}${pad('ratio', 9)}${pad('target', 36)}pass`];
 for (const r of rows) {
   const [a, b, c] = fmt(r);
@@ -300,6 +313,6 @@ for (const r of rows) {
 }
 console.log(lines.join('\n'));
 const jsonPath = writeResults('engine', values.json, { date: new Date().toISOString(), sizeBytes: size, runs, rows,
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model } });
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, vectors } });
 console.log(`json: ${jsonPath}`);
 if (!values.dir) rmSync(dir, { recursive: true, force: true });
