@@ -18,6 +18,7 @@ static constexpr unsigned kMaxTailAttempts = 8;
 static constexpr size_t kReadAlignment = 64;
 // Windows of a matching run checked together (follow_run).
 static constexpr size_t kRunBatch = 8;
+static constexpr uint32_t kMaxXxh3Length = 16;
 
 DeltaGenerator::DeltaGenerator(const SignatureIndex& index, ByteSink& sink)
     : index_(index),
@@ -26,7 +27,9 @@ DeltaGenerator::DeltaGenerator(const SignatureIndex& index, ByteSink& sink)
       digest_(index.params().digest),
       vectorScan_(rabin_karp_scan_available()),
       followRuns_(index.params().strong != StrongHash::Md4),
-      weakFirst_(strong_sums_batched(index.params().strong)) {}
+      // The strong sum goes alone only at full length (XXH3's 128 bits): a shortened one was sized
+      // on the assumption that the 32-bit weak sum is checked too.
+      weakFirst_(index.params().strong != StrongHash::Xxh3 || index.params().strongLength < kMaxXxh3Length) {}
 
 void DeltaGenerator::carry_to(uint8_t* at) {
   // What is kept: the pending literal (under kLiteralFlush once commit() has flushed) and a

@@ -77,7 +77,7 @@ class DeltaGenerator {
   bool vectorScan_;
   // How runs are followed (follow_run): not at all (MD4: no cheaper way than the lookup), by weak
   // sum first (BLAKE2b: the strong sums of those that pass are computed together), or by strong sum
-  // alone (XXH3: cheaper than the weak sum).
+  // alone (full-length XXH3: cheaper than the weak sum).
   bool followRuns_;
   bool weakFirst_;
   uint32_t preferred_ = SignatureIndex::kNoBlock;
