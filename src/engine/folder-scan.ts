@@ -39,7 +39,6 @@ export class FolderScan {
   readonly #buffer: Buffer;
   readonly #view: DataView;
   readonly #offsets: Uint32Array;
-  #latin1: string | undefined;
   // Entries of a folder are nearly always on one device: one BigInt for all of them.
   #device = 0n;
   #deviceLow = -1;
@@ -73,13 +72,8 @@ export class FolderScan {
   }
 
   name(i: number): string {
-    const at = this.#offsets[i]! + ENTRY;
-    const end = at + this.#view.getUint32(this.#offsets[i]!, true);
-    if (this.nonAscii) return this.#buffer.toString('utf8', at, end);
-    // ASCII names are cut from one string of the whole result: a decode per name crosses into C++
-    // each time, and was a tenth of the main thread's time in a warm comparison of 100,000 files.
-    this.#latin1 ??= this.#buffer.toString('latin1');
-    return this.#latin1.slice(at, end);
+    const at = this.#offsets[i]!;
+    return this.#buffer.toString('utf8', at + ENTRY, at + ENTRY + this.#view.getUint32(at, true));
   }
   type(i: number): FolderEntryType { return TYPES[this.#buffer[this.#offsets[i]! + 8]!]!; }
   digestState(i: number): DigestState { return DIGEST_STATES[this.#buffer[this.#offsets[i]! + 9]!]!; }
