@@ -9,6 +9,7 @@ import {
   signatureFile,
 } from '../src/index.js';
 import { seededBytes } from './fixtures/helpers.js';
+import { JobControl } from '../src/engine/control.js';
 
 t.test('an aborted file job rejects and leaves nothing behind', async (t) => {
   const dir = t.testdir();
@@ -32,6 +33,18 @@ t.test('an aborted file job rejects and leaves nothing behind', async (t) => {
   t.ok(Date.now() - started < 5000, 'stopped long before reading 8 GiB');
   t.ok(progressCalls >= 1, 'progress was reported');
   t.same((await fs.readdir(dir)).sort(), ['big'], 'no signature or temporary file left');
+});
+
+t.test('no progress is reported before a job has read its first byte', async (t) => {
+  const reports: Array<{ bytesDone: number; bytesTotal: number | null; finished: boolean }> = [];
+  let finished = false;
+  const control = new JobControl({ progressInterval: 1, onProgress: (p) => reports.push({ ...p, finished }) });
+  // A job that starts slowly: nothing read, no size stated, for several progress intervals.
+  await control.run(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    finished = true;
+  });
+  t.same(reports, [{ bytesDone: 0, bytesTotal: null, finished: true }], 'one report, at the end');
 });
 
 t.test('an already aborted signal rejects at once', async (t) => {

@@ -12,7 +12,7 @@ export interface Progress {
 export interface JobOptions {
   /** Cancels the job; it rejects with AbortedError and leaves no output behind. */
   signal?: AbortSignal;
-  /** Called about every `progressInterval` ms while the job runs, and once at the end. */
+  /** Called about every `progressInterval` ms while the job runs (once it has read something), and once at the end. */
   onProgress?: (progress: Progress) => void;
   progressInterval?: number;
 }
@@ -55,7 +55,7 @@ export class JobControl {
     }
     try {
       const result = await job(this.#slots.buffer as ArrayBuffer);
-      this.#report();
+      this.#report(true);
       return result;
     } finally {
       clearInterval(this.#timer);
@@ -68,8 +68,11 @@ export class JobControl {
     }
   }
 
-  #report(): void {
+  #report(atEnd = false): void {
     const progress = this.progress();
+    // Before the first byte the job may not have stated its input's size yet (a slow start): such a
+    // report would say nothing and could say the size is unknown.
+    if (!atEnd && progress.bytesDone === 0) return;
     if (progress.bytesDone === this.#lastReported) return;
     this.#lastReported = progress.bytesDone;
     this.#options.onProgress?.(progress);
