@@ -443,13 +443,20 @@ struct GroupKernel {
   HashGroupFn hashGroup;
 };
 
-constexpr size_t kMaxLanes = 4;
 constexpr GroupKernel kGroupKernels[] = {
 #if defined(DN_B2_AVX2)
     {"avx2x4", cpu::Simd::kAvx2, 4, avx2x4::hashGroup},
 #endif
     {"portable", cpu::Simd::kPortable, 1, hashOnePortable},
 };
+
+// The widest kernel's lanes: the size of the padded group in hashMany.
+constexpr size_t widestGroup() noexcept {
+  size_t lanes = 1;
+  for (const GroupKernel& kernel : kGroupKernels) lanes = kernel.lanes > lanes ? kernel.lanes : lanes;
+  return lanes;
+}
+constexpr size_t kMaxLanes = widestGroup();
 
 const GroupKernel& defaultGroupKernel() noexcept {
   static const GroupKernel& kernel = cpu::bestKernel(kGroupKernels, cpu::selectedSimd());
