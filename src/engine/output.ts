@@ -53,12 +53,14 @@ export function temporaryPathFor(target: string): string {
   return path.join(path.dirname(target), hiddenNameFor(path.basename(target), tag));
 }
 
-async function exists(file: string): Promise<boolean> {
+/** What is at `file`: nothing, an entry a finished output replaces, or a device or FIFO to write to. */
+async function existingKind(file: string): Promise<'none' | 'replaceable' | 'special'> {
   try {
-    await fs.lstat(file);
-    return true;
+    // stat, not lstat: a link to /dev/null is written through like /dev/null itself.
+    const found = await fs.stat(file);
+    return found.isFile() || found.isDirectory() ? 'replaceable' : 'special';
   } catch {
-    return false;
+    return (await fs.lstat(file).then(() => true, () => false)) ? 'replaceable' : 'none';
   }
 }
 
@@ -69,9 +71,13 @@ async function exists(file: string): Promise<boolean> {
 export async function withAtomicOutput<T>(output: FileOutput, options: OutputOptions,
   write: (ref: string | number) => Promise<T>): Promise<T> {
   if (typeof output !== 'string') return write(output.fd);
-  if (!options.overwrite && await exists(output)) {
+  const kind = await existingKind(output);
+  if (!options.overwrite && kind !== 'none') {
     throw new OutputExistsError(`${output} already exists (pass overwrite / --force to replace it)`);
   }
+  // A device or a FIFO (/dev/null, a named pipe) is written to, like rdiff does, never replaced
+  // by a renamed regular file.
+  if (kind === 'special') return writeThrough(output, write);
   const temporary = temporaryPathFor(output);
   try {
     const result = await write(temporary);
@@ -90,6 +96,20 @@ export async function withAtomicOutput<T>(output: FileOutput, options: OutputOpt
   } catch (error) {
     await fs.rm(temporary, { force: true });
     throw error;
+  }
+}
+
+async function writeThrough<T>(output: string, write: (ref: number) => Promise<T>): Promise<T> {
+  let handle;
+  try {
+    handle = await fs.open(output, 'w');
+  } catch (cause) {
+    throw new IoError(`cannot open ${output} for writing`, { path: output }, { cause });
+  }
+  try {
+    return await write(handle.fd);
+  } finally {
+    await handle.close();
   }
 }
 
