@@ -1,6 +1,7 @@
 #include "delta.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <stdexcept>
 #include <type_traits>
@@ -81,15 +82,21 @@ void DeltaGenerator::feed(const Reader& read, size_t pieceLength, const std::fun
 void DeltaGenerator::commit(size_t length, const std::function<void()>& alongside) {
   if (finished_) throw EngineError(ErrorCode::InvalidArgument, "delta generator already finished");
   const uint8_t* added = data_ + length_;
-  const bool digestThere = wantDigest_ && helper_ && length >= (1 << 20);
-  if (wantDigest_ && !digestThere) digest_.update(added, length);
-  // The helper hashes this piece and runs `alongside` (reading the next one) while the search
-  // runs here; the search never touches bytes past this piece.
-  const bool helped = helper_ && (digestThere || alongside);
+  const bool digestShared = wantDigest_ && helper_ && length >= (1 << 20);
+  if (wantDigest_ && !digestShared) digest_.update(added, length);
+  // The helper runs `alongside` (reading the next piece) while the search runs here; the search
+  // never touches bytes past this piece. The piece's digest goes to whichever thread is free
+  // first: the helper when the search is slow (unrelated data), this thread when it is fast
+  // (matching runs), so neither waits on the other with work left undone.
+  std::atomic<bool> digestClaimed{false};
+  auto claim_digest = [&] {
+    if (digestShared && !digestClaimed.exchange(true, std::memory_order_relaxed)) digest_.update(added, length);
+  };
+  const bool helped = helper_ && (digestShared || alongside);
   if (helped) {
     helper_->start([&] {
-      if (digestThere) digest_.update(added, length);
       if (alongside) alongside();
+      claim_digest();
     });
   }
   length_ += length;
@@ -109,6 +116,7 @@ void DeltaGenerator::commit(size_t length, const std::function<void()>& alongsid
     }
     throw;
   }
+  claim_digest();
   if (helped) helper_->wait();
   if (!helped && alongside) alongside();
   if (position_ - literalStart_ >= kLiteralFlush) emit_literal_until(position_);

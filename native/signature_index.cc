@@ -54,8 +54,8 @@ void SignatureIndex::build_directory() {
   const uint32_t blocks = indexedBlocks_;
   tableBits_ = 1;
   while (tableBits_ < 31 && (uint64_t(1) << tableBits_) < uint64_t(blocks) * 2) ++tableBits_;
-  // 16 to 32 filter bits per indexed sum (see Prefilter), at most 4 MiB.
-  filterBits_ = std::min(std::max(tableBits_ + 4, 12u), 25u);
+  // 64 to 128 filter bits per indexed sum (see Prefilter), at most 4 MiB.
+  filterBits_ = std::min(std::max(tableBits_ + 6, 12u), 25u);
   filter_.assign((size_t(1) << filterBits_) / 32, 0);
   bucketStart_.assign((size_t(1) << tableBits_) + 1, 0);
 
