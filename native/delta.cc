@@ -20,6 +20,12 @@ static constexpr size_t kReadAlignment = 64;
 // Windows of a matching run checked together (follow_run).
 static constexpr size_t kRunBatch = 8;
 static constexpr uint32_t kMaxXxh3Length = 16;
+// The helper searches the second half of what a commit holds ahead of this thread when there is
+// at least this much of it (and 16 blocks): below, the handoff costs more than it saves.
+static constexpr size_t kSearchAheadMinimum = 1 << 20;
+static constexpr size_t kSearchAheadBlocks = 16;
+// Nor for short blocks: the helper's list of matches would grow with the piece over the block.
+static constexpr size_t kSearchAheadMinimumBlock = 256;
 
 DeltaGenerator::DeltaGenerator(const SignatureIndex& index, ByteSink& sink)
     : index_(index),
@@ -39,7 +45,7 @@ void DeltaGenerator::carry_to(uint8_t* at) {
   if (keep && at != data_ + literalStart_) std::memmove(at, data_ + literalStart_, keep);
   data_ = at;
   length_ = keep;
-  position_ -= literalStart_;
+  state_.position -= literalStart_;
   literalStart_ = 0;
 }
 
@@ -89,37 +95,17 @@ void DeltaGenerator::commit(size_t length, const std::function<void()>& alongsid
   // first: the helper when the search is slow (unrelated data), this thread when it is fast
   // (matching runs), so neither waits on the other with work left undone.
   std::atomic<bool> digestClaimed{false};
-  auto claim_digest = [&] {
+  const std::function<void()> claim_digest = [&] {
     if (digestShared && !digestClaimed.exchange(true, std::memory_order_relaxed)) digest_.update(added, length);
   };
-  const bool helped = helper_ && (digestShared || alongside);
-  if (helped) {
-    helper_->start([&] {
-      if (alongside) alongside();
-      claim_digest();
-    });
-  }
   length_ += length;
   inputLength_ += length;
-  try {
-    if (index_.params().weak == WeakHash::RabinKarp) {
-      search(rabinKarp_);
-    } else {
-      search(rollSum_);
-    }
-  } catch (...) {
-    if (helped) {
-      try {
-        helper_->wait();
-      } catch (...) {  // the search's error is the one reported
-      }
-    }
-    throw;
+  if (index_.params().weak == WeakHash::RabinKarp) {
+    search_all<RabinKarp>(alongside, digestShared, claim_digest);
+  } else {
+    search_all<RollSum>(alongside, digestShared, claim_digest);
   }
-  claim_digest();
-  if (helped) helper_->wait();
-  if (!helped && alongside) alongside();
-  if (position_ - literalStart_ >= kLiteralFlush) emit_literal_until(position_);
+  if (state_.position - literalStart_ >= kLiteralFlush) emit_literal_until(state_.position);
 }
 
 void DeltaGenerator::emit_literal_until(size_t position) {
@@ -127,48 +113,141 @@ void DeltaGenerator::emit_literal_until(size_t position) {
   literalStart_ = position;
 }
 
+void DeltaGenerator::take_match(size_t position, uint32_t block) {
+  if (position > literalStart_) emit_literal_until(position);
+  const size_t n = index_.params().blockLength;
+  encoder_->copy(uint64_t(block) * n, n);
+  literalStart_ = position + n;
+}
+
+// Whether a window matches some block does not depend on how the search got there, so the
+// helper can search the second half from a fresh state while this thread searches the first.
+// This thread then goes on from where it stopped: windows the helper skipped (inside one of its
+// matches) it checks itself; once it stands where the helper checked windows, the helper's
+// matches from there on are the ones a sequential search finds, and its end state is ours. The
+// delta is the sequential one, except which of several identical blocks a copy names (the
+// helper starts without the preferred block) and the rare window whose block lies past the
+// 64 weak-sum twins a lookup tries: it may be missed or found on one side only.
+//
+// The second half goes to whichever thread gets to it first: the helper reads the next piece
+// before it looks, so where the search is cheap (matching runs, full-length XXH3) this thread
+// is there first and simply goes on, and the reading stays the helper's alone.
 template <class Rolling>
-void DeltaGenerator::search(Rolling& sum) {
+void DeltaGenerator::search_all(const std::function<void()>& alongside, bool digestShared,
+                                const std::function<void()>& claimDigest) {
+  const size_t n = index_.params().blockLength;
+  const size_t span = length_ - state_.position;
+  auto take = [this](size_t position, uint32_t block) { take_match(position, block); };
+  const bool ahead = helper_ && index_.block_count() > 0 && n >= kSearchAheadMinimumBlock &&
+                     span >= kSearchAheadMinimum && span >= kSearchAheadBlocks * n;
+  if (!helper_ || !(ahead || alongside || digestShared)) {
+    search<Rolling>(state_, length_, SIZE_MAX, take);
+    if (alongside) alongside();
+    claimDigest();
+    return;
+  }
+  if constexpr (std::is_same_v<Rolling, RabinKarp>) {
+    if (ahead && !outTermsReady_) {  // read by both threads, so made before the helper starts
+      RabinKarp window;
+      window.update(data_ + state_.position, n);
+      window.out_terms(outTerms_);
+      outTermsReady_ = true;
+    }
+  }
+  enum : int { kUnclaimed, kThisThread, kHelper };
+  std::atomic<int> secondHalf{kUnclaimed};
+  auto claim = [&secondHalf](int who) {
+    int expected = kUnclaimed;
+    return secondHalf.compare_exchange_strong(expected, who, std::memory_order_relaxed);
+  };
+  const size_t split = ahead ? state_.position + span / 2 : SIZE_MAX;
+  SearchState aheadState;
+  aheadState.position = split;
+  aheadMatches_.clear();
+  bool started = false;
+  try {
+    helper_->start([&] {
+      if (alongside) alongside();
+      if (ahead && claim(kHelper)) {
+        search<Rolling>(aheadState, length_, SIZE_MAX,
+                        [this](size_t position, uint32_t block) { aheadMatches_.push_back({position, block}); });
+      }
+      claimDigest();
+    });
+    started = true;
+    search<Rolling>(state_, length_, split, take);
+    if (ahead && !aheadAlways_ && claim(kThisThread)) search<Rolling>(state_, length_, SIZE_MAX, take);
+    claimDigest();
+    started = false;
+    helper_->wait();
+  } catch (...) {
+    if (started) {
+      try {
+        helper_->wait();
+      } catch (...) {  // the search's error is the one reported
+      }
+    }
+    throw;
+  }
+  if (secondHalf.load(std::memory_order_relaxed) != kHelper) return;
+  size_t next = 0;  // the first of the helper's matches not behind this thread
+  for (;;) {
+    const size_t position = state_.position;
+    while (next < aheadMatches_.size() && aheadMatches_[next].position < position) ++next;
+    if (next > 0 && aheadMatches_[next - 1].position + n > position) {
+      const size_t skippedUntil = aheadMatches_[next - 1].position + n;
+      search<Rolling>(state_, length_, skippedUntil, take);
+      if (state_.position < skippedUntil) return;  // no whole window left: this state is the end
+      continue;
+    }
+    if (position > aheadState.position) return;  // past every window the helper checked
+    for (; next < aheadMatches_.size(); ++next) take(aheadMatches_[next].position, aheadMatches_[next].block);
+    state_ = aheadState;
+    return;
+  }
+}
+
+template <class Rolling, class Matched>
+void DeltaGenerator::search(SearchState& state, size_t end, size_t windowLimit, const Matched& matched) {
   const size_t n = index_.params().blockLength;
   const uint8_t* data = data_;
-  const size_t end = length_;
+  Rolling& sum = state.sum<Rolling>();
   if (index_.block_count() == 0) {
-    position_ = end;
+    state.position = std::max(state.position, std::min(end, windowLimit));
     return;
   }
   for (;;) {
-    if (!sumValid_) {
-      if (end - position_ < n) return;
-      if (followRuns_ && preferred_ != SignatureIndex::kNoBlock) {
-        follow_run<Rolling>();
-        if (end - position_ < n) return;
+    if (!state.sumValid) {
+      if (end - state.position < n || state.position >= windowLimit) return;
+      if (followRuns_ && state.preferred != SignatureIndex::kNoBlock) {
+        follow_run<Rolling>(state, end, windowLimit, matched);
+        if (end - state.position < n || state.position >= windowLimit) return;
       }
       sum.reset();
-      sum.update(data + position_, n);
-      sumValid_ = true;
-      checked_ = false;
+      sum.update(data + state.position, n);
+      state.sumValid = true;
+      state.checked = false;
     }
-    if (!checked_) {
+    if (!state.checked) {
+      if (state.position >= windowLimit) return;
       uint32_t weak = sum.digest();
       if (index_.may_contain(weak)) {
-        uint32_t block = index_.find(weak, data + position_, preferred_);
+        uint32_t block = index_.find(weak, data + state.position, state.preferred);
         if (block != SignatureIndex::kNoBlock) {
-          emit_literal_until(position_);
-          encoder_->copy(uint64_t(block) * n, n);
-          position_ += n;
-          literalStart_ = position_;
-          preferred_ = block + 1;
-          sumValid_ = false;
+          matched(state.position, block);
+          state.position += n;
+          state.preferred = block + 1;
+          state.sumValid = false;
           continue;
         }
       }
-      checked_ = true;
+      state.checked = true;
     }
-    if (position_ + n >= end) return;  // rolling needs the byte after the window
+    if (state.position + n >= end) return;  // rolling needs the byte after the window
     // The hot loop: roll byte by byte until the prefilter says a block might match. It works on
     // local copies: byte loads may alias any member, which would force them through memory.
-    size_t p = position_;
-    const size_t limit = end - n;
+    size_t p = state.position;
+    const size_t limit = std::min(end - n, std::max(windowLimit, p + 1));
     Rolling rolling = sum;
     const SignatureIndex::Prefilter filter = index_.prefilter();
     if constexpr (std::is_same_v<Rolling, RabinKarp>) {
@@ -195,8 +274,8 @@ void DeltaGenerator::search(Rolling& sum) {
       } while (p < limit && !filter.may_contain<false>(rolling.digest()));
     }
     sum = rolling;
-    position_ = p;
-    checked_ = false;
+    state.position = p;
+    state.checked = false;
   }
 }
 
@@ -204,20 +283,21 @@ void DeltaGenerator::search(Rolling& sum) {
 // sums match), so the delta is byte-identical; only the order of work differs. Without the weak
 // sum (strong first), a window is taken when its strong sum alone matches: the same unless the
 // signature's two sums disagree, which the native format's whole-file digest then catches.
-template <class Rolling>
-void DeltaGenerator::follow_run() {
+template <class Rolling, class Matched>
+void DeltaGenerator::follow_run(SearchState& state, size_t end, size_t windowLimit, const Matched& matched) {
   const size_t n = index_.params().blockLength;
   const size_t strongLength = index_.params().strongLength;
   const uint32_t indexed = index_.indexed_blocks();
   const uint8_t* windows[kRunBatch];
   uint8_t strong[kRunBatch * kMaxStrongLength];
-  while (preferred_ < indexed) {
-    const size_t count = std::min({kRunBatch, (length_ - position_) / n, size_t(indexed - preferred_)});
+  while (state.preferred < indexed && state.position < windowLimit) {
+    const size_t below = (std::min(windowLimit, end) - state.position + n - 1) / n;  // windows starting before the limit
+    const size_t count = std::min({kRunBatch, (end - state.position) / n, below, size_t(indexed - state.preferred)});
     size_t candidates = 0;
     // Windows that may continue the run: all of them, or those up to the first weak mismatch.
     for (; candidates < count; ++candidates) {
-      const uint8_t* window = data_ + position_ + candidates * n;
-      if (weakFirst_ && Rolling::of(window, n) != index_.weak(preferred_ + uint32_t(candidates))) break;
+      const uint8_t* window = data_ + state.position + candidates * n;
+      if (weakFirst_ && Rolling::of(window, n) != index_.weak(state.preferred + uint32_t(candidates))) break;
       windows[candidates] = window;
     }
     // One window of a weak-first run costs the same through the ordinary lookup.
@@ -225,17 +305,15 @@ void DeltaGenerator::follow_run() {
     strong_sums(index_.params().strong, windows, candidates, n, strong);
     size_t accepted = 0;
     while (accepted < candidates &&
-           std::memcmp(strong + accepted * kMaxStrongLength, index_.strong(preferred_ + uint32_t(accepted)), strongLength) == 0) {
+           std::memcmp(strong + accepted * kMaxStrongLength, index_.strong(state.preferred + uint32_t(accepted)), strongLength) == 0) {
       ++accepted;
     }
     if (accepted == 0) return;
-    if (position_ > literalStart_) emit_literal_until(position_);
     for (size_t i = 0; i < accepted; ++i) {
-      encoder_->copy(uint64_t(preferred_) * n, n);
-      position_ += n;
-      ++preferred_;
+      matched(state.position, state.preferred);
+      state.position += n;
+      ++state.preferred;
     }
-    literalStart_ = position_;
     if (accepted < count) return;
   }
 }
@@ -253,7 +331,7 @@ void DeltaGenerator::match_tail() {
     emit_literal_until(end - length);
     encoder_->copy(uint64_t(last) * n, length);
     literalStart_ = end;
-    position_ = end;
+    state_.position = end;
   };
   if (uint32_t known = index_.last_block_length()) {
     // The native signature states the final block's length: one window to try.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "aligned_buffer.h"
@@ -30,6 +31,9 @@ class DeltaGenerator {
   uint64_t input_length() const noexcept { return inputLength_; }
   // With a helper thread, large inputs are hashed for the digest there while the search runs here.
   void set_helper(HelperThread* helper) noexcept { helper_ = helper; }
+  // For tests: the helper always searches the second half of a large commit (this thread never
+  // takes it over), so the joining of the two searches runs every time.
+  void always_search_ahead() noexcept { aheadAlways_ = true; }
   // The new file's digest (of the signature's digest kind) as the caller already knows it: written
   // instead of computed. A patch checks its output against it, so content that differs from it
   // (a file changed since it was hashed) fails there. Before the first update.
@@ -40,11 +44,43 @@ class DeltaGenerator {
   }
 
  private:
-  template <class Rolling> void search(Rolling& sum);
-  template <class Rolling> void match_tail();
+  // Where a search stands: the window at `position` and what is known of it.
+  struct SearchState {
+    size_t position = 0;
+    bool sumValid = false;  // the rolling sum describes the window at `position`
+    bool checked = false;   // that window has been looked up already
+    uint32_t preferred = SignatureIndex::kNoBlock;  // the block after the last match
+    RollSum rollSum;
+    RabinKarp rabinKarp;
+    template <class Rolling> Rolling& sum() noexcept {
+      if constexpr (std::is_same_v<Rolling, RabinKarp>) {
+        return rabinKarp;
+      } else {
+        return rollSum;
+      }
+    }
+  };
+  struct Match {
+    size_t position;
+    uint32_t block;
+  };
+
+  // Checks the windows of data_[0, end) that start before `windowLimit`, from `state`; calls
+  // `matched(position, block)` for each match, in order. Stops at the first window at or past
+  // the limit, or where no whole window is left.
+  template <class Rolling, class Matched>
+  void search(SearchState& state, size_t end, size_t windowLimit, const Matched& matched);
   // After a match: the blocks that follow it in the basis, checked a batch at a time while they
   // keep matching.
-  template <class Rolling> void follow_run();
+  template <class Rolling, class Matched>
+  void follow_run(SearchState& state, size_t end, size_t windowLimit, const Matched& matched);
+  // search() over everything held, with the helper (when there is one) running `alongside`,
+  // hashing the digest if this thread has not yet (`claimDigest`), and searching the second half
+  // ahead when enough is held.
+  template <class Rolling>
+  void search_all(const std::function<void()>& alongside, bool digestShared, const std::function<void()>& claimDigest);
+  template <class Rolling> void match_tail();
+  void take_match(size_t position, uint32_t block);
   void emit_literal_until(size_t position);
   // Searches `length` more bytes written at data_ + length_; runs `alongside` meanwhile.
   void commit(size_t length, const std::function<void()>& alongside);
@@ -66,12 +102,9 @@ class DeltaGenerator {
   AlignedBuffer buffer_;
   AlignedBuffer pieces_[2];
   size_t literalStart_ = 0;
-  size_t position_ = 0;
-  bool sumValid_ = false;   // the rolling state describes the window at position_
-  bool checked_ = false;    // the window at position_ has been looked up already
+  SearchState state_;
   size_t length_ = 0;       // bytes of input held
-  RollSum rollSum_;
-  RabinKarp rabinKarp_;
+  std::vector<Match> aheadMatches_;  // what the helper's search of the second half found
   RabinKarp::OutTerms outTerms_{};
   bool outTermsReady_ = false;
   bool vectorScan_;
@@ -80,7 +113,7 @@ class DeltaGenerator {
   // alone (full-length XXH3: cheaper than the weak sum).
   bool followRuns_;
   bool weakFirst_;
-  uint32_t preferred_ = SignatureIndex::kNoBlock;
+  bool aheadAlways_ = false;
   bool finished_ = false;
 };
 

@@ -465,7 +465,103 @@ static void test_batched_runs() {
   }
 }
 
+// The helper's search of a commit's second half, joined to this thread's search of the first,
+// gives the delta of one search whatever lies at the split.
+static Bytes delta_searched_ahead(const Bytes& signature, const Bytes& target, size_t piece) {
+  SignatureIndex index = SignatureIndex::parse(signature.data(), signature.size());
+  HelperThread helper;
+  VectorSink sink;
+  DeltaGenerator generator(index, sink);
+  generator.set_helper(&helper);
+  generator.always_search_ahead();
+  for (size_t at = 0; at < target.size(); at += piece) generator.update(target.data() + at, std::min(piece, target.size() - at));
+  generator.finish();
+  return sink.bytes;
+}
+
+static void test_search_ahead() {
+  std::mt19937_64 rng(11);
+  const uint32_t n = 1024;
+  struct Case {
+    const char* name;
+    Bytes basis;
+    Bytes target;
+    bool uniqueBlocks;  // no two basis blocks alike: the delta must equal the sequential one
+  };
+  std::vector<Case> cases;
+  {
+    // A run of basis blocks straddles the split, and a window off the run's grid that starts
+    // after the split equals another basis block: the helper takes it, so this thread must check
+    // the windows that match skipped, and the run goes on.
+    const size_t blocks = 3001, k = blocks / 2;  // one commit of 3001 blocks splits at k * n + n / 2
+    Bytes basis = random_bytes(rng, blocks * n);
+    const size_t offGrid = k * n + 3 * n / 4;
+    Bytes target = basis;
+    basis.insert(basis.end(), basis.begin() + offGrid, basis.begin() + offGrid + n);
+    cases.push_back({"off-grid block after the split", basis, target, true});
+  }
+  {
+    // Unrelated data with basis blocks at odd offsets, one across the split, one starting at it,
+    // one ending at it.
+    const size_t length = 3 << 20;
+    Bytes basis = random_bytes(rng, 2000 * n);
+    Bytes target = random_bytes(rng, length);
+    for (size_t at : {size_t(12345), length / 2 - n / 3, length / 2, length / 2 - n, length / 2 + 7 * n + 5, length - n - 1}) {
+      const size_t block = rng() % 2000;
+      std::memcpy(target.data() + at, basis.data() + block * n, n);
+    }
+    cases.push_back({"unrelated data, scattered blocks", basis, target, true});
+  }
+  {
+    // Insertions, one of them at the split, and runs that break and resume on a new grid.
+    Bytes basis = random_bytes(rng, 3000 * n);
+    Bytes target = basis;
+    for (size_t at : {size_t(5), size_t(3000 * n / 2), size_t(3000 * n / 2 + 2 * n + 100), size_t(2500 * n)}) {
+      target.insert(target.begin() + at, uint8_t(rng()));
+    }
+    cases.push_back({"insertions", basis, target, true});
+  }
+  {
+    // Every block alike: copies may name other blocks than one search would, never more bytes.
+    Bytes basis(2000 * n, 0);
+    Bytes target(3 << 20, 0);
+    for (int i = 0; i < 40; ++i) target[rng() % target.size()] = uint8_t(rng());
+    target[target.size() / 2] = 1;
+    cases.push_back({"repeated blocks", basis, target, false});
+  }
+  struct Hashes {
+    Format format;
+    WeakHash weak;
+    StrongHash strong;
+  };
+  const Hashes hashes[] = {{Format::Librsync, WeakHash::RollSum, StrongHash::Md4},
+                           {Format::Librsync, WeakHash::RabinKarp, StrongHash::Blake2b},
+                           {Format::Native, WeakHash::RabinKarp, StrongHash::Xxh3},
+                           {Format::Native, WeakHash::RollSum, StrongHash::Xxh3}};
+  for (const Case& c : cases) {
+    for (const Hashes& h : hashes) {
+      RequestedParams requested{h.format, h.weak, h.strong, n, 0};
+      const Bytes signature = sign(resolve_params(requested, int64_t(c.basis.size())), c.basis, 1 << 20);
+      const Bytes sequential = make_delta(signature, c.target, c.target.size());
+      CHECK(apply(c.basis, sequential, 1 << 20, size_t(1) << 30) == c.target, "search ahead: the sequential delta patches back");
+      // One commit (split in the middle), then commits that start mid-data.
+      for (size_t piece : {c.target.size(), c.target.size() / 2 + 333}) {
+        const Bytes ahead = delta_searched_ahead(signature, c.target, piece);
+        CHECK(apply(c.basis, ahead, 1 << 20, size_t(1) << 30) == c.target, "search ahead: the delta patches back");
+        if (c.uniqueBlocks && piece == c.target.size()) {
+          if (ahead != sequential)
+            std::fprintf(stderr, "  %s, format %d weak %d strong %d: %zu vs %zu bytes\n", c.name, int(h.format), int(h.weak),
+                         int(h.strong), ahead.size(), sequential.size());
+          CHECK(ahead == sequential, "search ahead: the same delta as one search");
+        }
+        CHECK(ahead.size() <= sequential.size() + 64, "search ahead: no larger than one search's delta");
+      }
+    }
+  }
+}
+
 int main() {
+  test_search_ahead();
   test_rolling_scans();
   test_varints();
   test_round_trips();
