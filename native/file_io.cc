@@ -186,7 +186,25 @@ void FileSink::end_direct() {
   }
 }
 
+void FileSink::start_direct(const uint8_t*& data, size_t& length) {
+  flush();
+  const size_t misaligned = size_t(offset_ % kDirectAlignment);
+  if (misaligned) {
+    const size_t take = std::min(length, kDirectAlignment - misaligned);
+    put(data, take);
+    data += take;
+    length -= take;
+    if (offset_ % kDirectAlignment) return;  // not there yet: the next write tries again
+  }
+  directFrom_ = 0;
+  const int flags = ::fcntl(file_.fd(), F_GETFL);
+  if (flags < 0 || ::fcntl(file_.fd(), F_SETFL, flags | O_DIRECT) != 0) return;  // refused: stay buffered
+  direct_ = true;
+  directBuffer_.grow(kDirectBufferSize);
+}
+
 void FileSink::write(const uint8_t* data, size_t length) {
+  if (directFrom_ && offset_ + buffer_.size() + length >= directFrom_) start_direct(data, length);
   if (direct_) {
     // Page-aligned input at an aligned offset goes to the device as it is, without a copy.
     if (directFill_ == 0 && reinterpret_cast<uintptr_t>(data) % kDirectAlignment == 0) {

@@ -74,6 +74,9 @@ class FileSink final : public ByteSink {
   void flush();
   // Flushes and extends a sparse file over a trailing hole.
   void finish();
+  // Writes past `bytes` into the file with O_DIRECT where the file system takes it: a small
+  // output stays in the page cache for whoever reads it next, a large one does not fill it.
+  void go_direct_after(uint64_t bytes) noexcept { directFrom_ = direct_ ? 0 : bytes; }
 
  private:
   static constexpr size_t kBufferSize = 1 << 20;
@@ -86,9 +89,12 @@ class FileSink final : public ByteSink {
   void put(const uint8_t* data, size_t length);
   void put_direct(const uint8_t* data, size_t length);
   void end_direct();
+  // Writes what is buffered and enough of `data` to reach an aligned offset, then turns O_DIRECT on.
+  void start_direct(const uint8_t*& data, size_t& length);
   OpenFile& file_;
   bool sparse_;
   bool direct_ = false;
+  uint64_t directFrom_ = 0;  // 0: no switch to O_DIRECT ahead
   uint64_t offset_ = 0;
   std::vector<uint8_t> buffer_;
   AlignedBuffer directBuffer_;
