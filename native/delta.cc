@@ -138,8 +138,8 @@ void DeltaGenerator::search_all(const std::function<void()>& alongside, bool dig
   const size_t n = index_.params().blockLength;
   const size_t span = length_ - state_.position;
   auto take = [this](size_t position, uint32_t block) { take_match(position, block); };
-  const bool ahead = helper_ && index_.block_count() > 0 && n >= kSearchAheadMinimumBlock &&
-                     span >= kSearchAheadMinimum && span >= kSearchAheadBlocks * n;
+  const bool ahead = helper_ && index_.block_count() > 0 &&
+                     (aheadAlways_ || (n >= kSearchAheadMinimumBlock && span >= kSearchAheadMinimum && span >= kSearchAheadBlocks * n));
   if (!helper_ || !(ahead || alongside || digestShared)) {
     search<Rolling>(state_, length_, SIZE_MAX, take);
     if (alongside) alongside();
@@ -148,9 +148,7 @@ void DeltaGenerator::search_all(const std::function<void()>& alongside, bool dig
   }
   if constexpr (std::is_same_v<Rolling, RabinKarp>) {
     if (ahead && !outTermsReady_) {  // read by both threads, so made before the helper starts
-      RabinKarp window;
-      window.update(data_ + state_.position, n);
-      window.out_terms(outTerms_);
+      RabinKarp::out_terms_for(n, outTerms_);
       outTermsReady_ = true;
     }
   }
@@ -160,9 +158,16 @@ void DeltaGenerator::search_all(const std::function<void()>& alongside, bool dig
     int expected = kUnclaimed;
     return secondHalf.compare_exchange_strong(expected, who, std::memory_order_relaxed);
   };
-  const size_t split = ahead ? state_.position + span / 2 : SIZE_MAX;
+  // The split falls on the grid of the run this thread is in, and the helper starts out preferring
+  // the block that run would reach there: where the run goes on past the split, the helper takes
+  // the same blocks (among identical ones, too) and its copies join up with ours.
+  const size_t split = ahead ? state_.position + span / 2 / n * n : SIZE_MAX;
   SearchState aheadState;
   aheadState.position = split;
+  if (ahead && state_.preferred != SignatureIndex::kNoBlock) {
+    const uint64_t reached = uint64_t(state_.preferred) + (split - state_.position) / n;
+    if (reached < index_.indexed_blocks()) aheadState.preferred = uint32_t(reached);
+  }
   aheadMatches_.clear();
   bool started = false;
   try {
@@ -190,6 +195,8 @@ void DeltaGenerator::search_all(const std::function<void()>& alongside, bool dig
     throw;
   }
   if (secondHalf.load(std::memory_order_relaxed) != kHelper) return;
+  // Stopped short of the split: no whole window was left here, nor past the split for the helper.
+  if (state_.position < split) return;
   size_t next = 0;  // the first of the helper's matches not behind this thread
   for (;;) {
     const size_t position = state_.position;
@@ -200,7 +207,9 @@ void DeltaGenerator::search_all(const std::function<void()>& alongside, bool dig
       if (state_.position < skippedUntil) return;  // no whole window left: this state is the end
       continue;
     }
-    if (position > aheadState.position) return;  // past every window the helper checked
+    // At or past where the helper ended: it has no match from here, and this state knows more
+    // (the preferred block).
+    if (position >= aheadState.position) return;
     for (; next < aheadMatches_.size(); ++next) take(aheadMatches_[next].position, aheadMatches_[next].block);
     state_ = aheadState;
     return;

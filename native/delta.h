@@ -31,8 +31,8 @@ class DeltaGenerator {
   uint64_t input_length() const noexcept { return inputLength_; }
   // With a helper thread, large inputs are hashed for the digest there while the search runs here.
   void set_helper(HelperThread* helper) noexcept { helper_ = helper; }
-  // For tests: the helper always searches the second half of a large commit (this thread never
-  // takes it over), so the joining of the two searches runs every time.
+  // For tests and fuzzing: the helper searches the second half of every commit, however short
+  // (this thread never takes it over), so the joining of the two searches runs every time.
   void always_search_ahead() noexcept { aheadAlways_ = true; }
   // The new file's digest (of the signature's digest kind) as the caller already knows it: written
   // instead of computed. A patch checks its output against it, so content that differs from it

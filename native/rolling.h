@@ -114,8 +114,14 @@ class RabinKarp {
 
   // What rotate() subtracts for each leaving byte, for the current window length.
   using OutTerms = std::array<uint32_t, 256>;
-  void out_terms(OutTerms& terms) const noexcept {
-    for (uint32_t b = 0; b < 256; ++b) terms[b] = power_ * (b + kMultiplier - 1);
+  void out_terms(OutTerms& terms) const noexcept { out_terms_for_power(power_, terms); }
+  // The same for windows of `length` bytes, without a window at hand.
+  static void out_terms_for(size_t length, OutTerms& terms) noexcept {
+    uint32_t power = 1;
+    for (uint32_t base = kMultiplier; length; length >>= 1, base *= base) {
+      if (length & 1) power *= base;
+    }
+    out_terms_for_power(power, terms);
   }
 
   // Rotates the window of length `n` from `p` towards `limit` (p < limit; the byte at
@@ -161,6 +167,9 @@ class RabinKarp {
 
  private:
   static constexpr detail::PowerTable<kMultiplier, kLanes> kPowers{};
+  static void out_terms_for_power(uint32_t power, OutTerms& terms) noexcept {
+    for (uint32_t b = 0; b < 256; ++b) terms[b] = power * (b + kMultiplier - 1);
+  }
 
   uint32_t hash_ = kSeed;
   uint32_t power_ = 1;  // kMultiplier ^ window length

@@ -481,6 +481,46 @@ static Bytes delta_searched_ahead(const Bytes& signature, const Bytes& target, s
 
 static void test_search_ahead() {
   std::mt19937_64 rng(11);
+  // The helper's out terms come from the window length alone.
+  for (size_t length : {size_t(1), size_t(2), size_t(31), size_t(64), size_t(1000), size_t(32768), size_t(65537)}) {
+    Bytes window = random_bytes(rng, length);
+    RabinKarp sum;
+    sum.update(window.data(), length);
+    RabinKarp::OutTerms fromWindow, fromLength;
+    sum.out_terms(fromWindow);
+    RabinKarp::out_terms_for(length, fromLength);
+    CHECK(fromWindow == fromLength, "out terms from the window length equal those of a window");
+  }
+  // Every commit split, however short (a few bytes, less than a block): the same delta as one
+  // search with the same commits.
+  for (uint32_t block : {1u, 7u, 64u, 300u}) {
+    Bytes basis = random_bytes(rng, 20000);
+    Bytes target;
+    for (int piece = 0; piece < 40; ++piece) {
+      const size_t from = rng() % basis.size();
+      const size_t length = std::min<size_t>(basis.size() - from, 1 + rng() % 2000);
+      target.insert(target.end(), basis.begin() + from, basis.begin() + from + length);
+      if (rng() % 2) target.push_back(uint8_t(rng()));
+    }
+    for (Format format : {Format::Librsync, Format::Native}) {
+      RequestedParams requested{format, WeakHash::RabinKarp, format == Format::Native ? StrongHash::Xxh3 : StrongHash::Blake2b, block, 0};
+      const Bytes signature = sign(resolve_params(requested, int64_t(basis.size())), basis, 4096);
+      for (size_t piece : {size_t(1), size_t(5), size_t(333), size_t(5000), target.size()}) {
+        const Bytes ahead = delta_searched_ahead(signature, target, piece);
+        CHECK(apply(basis, ahead, 4096, size_t(1) << 30) == target, "search ahead, short commits: the delta patches back");
+        const Bytes sequential = make_delta(signature, target, piece);
+        if (block == 1) {
+          // One-byte blocks: every block has ~80 twins, so a copy may name another, and which one
+          // decides whether the next copies join up (with one search too, after every jump).
+          CHECK(ahead.size() <= sequential.size() + sequential.size() / 10, "search ahead, one-byte blocks: about the same size");
+          continue;
+        }
+        if (ahead != sequential)
+          std::fprintf(stderr, "  block %u format %d piece %zu: %zu vs %zu bytes\n", block, int(format), piece, ahead.size(), sequential.size());
+        CHECK(ahead == sequential, "search ahead, short commits: the same delta as one search");
+      }
+    }
+  }
   const uint32_t n = 1024;
   struct Case {
     const char* name;
