@@ -178,10 +178,12 @@ t.test('a patch written by the engine fails with a typed error on a bad delta, a
     }
   };
   let returned = 0;
-  // Yields the delta in pieces, calling `between` after the first; counts a return() from the patch.
+  // Yields the delta in four pieces, calling `between` after the first; counts a return() from the
+  // patch. (In one piece, as 64 KiB pieces of this small delta were, the patch could finish and
+  // check its basis before `between` had run: a race the test lost on a loaded machine.)
   const feed = (between: () => Promise<void> | void) => ({
     [Symbol.asyncIterator]() {
-      const parts = pieces(delta, 64 << 10);
+      const parts = pieces(delta, Math.ceil(delta.length / 4));
       let at = 0;
       return {
         async next(): Promise<IteratorResult<Buffer>> {
