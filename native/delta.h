@@ -29,7 +29,8 @@ class DeltaGenerator {
   void feed(const Reader& read, size_t pieceLength, const std::function<void(size_t)>& progress);
   void finish();
   uint64_t input_length() const noexcept { return inputLength_; }
-  // With a helper thread, large inputs are hashed for the digest there while the search runs here.
+  // With a helper thread, each large commit is shared with it: the helper reads the next piece,
+  // hashes the digest unless this thread got to it first, and searches the second half ahead.
   void set_helper(HelperThread* helper) noexcept { helper_ = helper; }
   // For tests and fuzzing: the helper searches the second half of every commit, however short
   // (this thread never takes it over), so the joining of the two searches runs every time.
@@ -97,7 +98,8 @@ class DeltaGenerator {
   uint64_t inputLength_ = 0;
 
   // Input lives at data_[0, length_): in buffer_ (update) or in one of pieces_ (feed). Within it,
-  // [literalStart_, position_) is pending literal and the search window starts at position_.
+  // [literalStart_, state_.position) is pending literal and the search window starts at
+  // state_.position.
   uint8_t* data_ = nullptr;
   AlignedBuffer buffer_;
   AlignedBuffer pieces_[2];
