@@ -126,8 +126,9 @@ void DeltaGenerator::take_match(size_t position, uint32_t block) {
 // matches) it checks itself; once it stands where the helper checked windows, the helper's
 // matches from there on are the ones a sequential search finds, and its end state is ours. The
 // delta is the sequential one, except which of several identical blocks a copy names (the
-// helper starts without the preferred block) and the rare window whose block lies past the
-// 64 weak-sum twins a lookup tries: it may be missed or found on one side only.
+// helper's preferred block is a guess: the one this thread's run would reach at the split) and
+// the rare window whose block lies past the 64 weak-sum twins a lookup tries: it may be missed or
+// found on one side only.
 //
 // The second half goes to whichever thread gets to it first: the helper reads the next piece
 // before it looks, so where the search is cheap (matching runs, full-length XXH3) this thread
@@ -140,7 +141,7 @@ void DeltaGenerator::search_all(const std::function<void()>& alongside, bool dig
   auto take = [this](size_t position, uint32_t block) { take_match(position, block); };
   const bool ahead = helper_ && index_.block_count() > 0 &&
                      (aheadAlways_ || (n >= kSearchAheadMinimumBlock && span >= kSearchAheadMinimum && span >= kSearchAheadBlocks * n));
-  if (!helper_ || !(ahead || alongside || digestShared)) {
+  if (!ahead && (!helper_ || !(alongside || digestShared))) {
     search<Rolling>(state_, length_, SIZE_MAX, take);
     if (alongside) alongside();
     claimDigest();
@@ -195,8 +196,7 @@ void DeltaGenerator::search_all(const std::function<void()>& alongside, bool dig
     throw;
   }
   if (secondHalf.load(std::memory_order_relaxed) != kHelper) return;
-  // Stopped short of the split: no whole window was left here, nor past the split for the helper.
-  if (state_.position < split) return;
+  // This thread reached the split: a split past the start leaves at least a block after it.
   size_t next = 0;  // the first of the helper's matches not behind this thread
   for (;;) {
     const size_t position = state_.position;
