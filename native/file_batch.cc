@@ -14,6 +14,7 @@
 
 #include "aligned_buffer.h"
 #include "errors.h"
+#include "folder_chain.h"
 #include "hash_blake3.h"
 
 namespace deltanode {
@@ -72,6 +73,23 @@ class Descriptor {
 
  private:
   int fd_;
+};
+
+// A batch's trash folder, made and opened the first time a replaced entry is kept in it.
+struct TrashFolder {
+  const std::string& path;
+  Descriptor fd{};
+  int openErrno = 0;
+  bool tried = false;
+
+  bool open() {
+    if (!tried) {
+      tried = true;
+      fd.reset(open_making_folders(path));
+      if (fd.get() < 0) openErrno = errno;
+    }
+    return fd.get() >= 0;
+  }
 };
 
 template <class Outcome>
@@ -244,22 +262,14 @@ class FolderWriter {
   // (and the trash folder) synced.
   void commit(SyncBarrier barrier) {
     if (written_ == 0) return;
-    Descriptor trash;
-    int trashErrno = 0;
-    bool needTrash = false;
-    for (size_t i = 0; i < batch_.files.size() && !needTrash; ++i) {
-      needTrash = outcomes_[i].status == BatchStatus::Ok && !batch_.files[i].trashName.empty();
-    }
-    if (needTrash) {
-      trash.reset(open_folder(batch_.trashFolder));
-      if (trash.get() < 0) trashErrno = errno;
-    }
+    // Opened (and made) only when a replaced entry is to be kept: a first copy makes no trash.
+    TrashFolder trash{batch_.trashFolder};
     size_t renamed = 0;
     std::vector<size_t> linkedFiles;
     for (size_t i = 0; i < batch_.files.size(); ++i) {
       if (outcomes_[i].status != BatchStatus::Ok) continue;
       bool linked = false;
-      if (!place(i, trash.get(), trashErrno, linked)) {
+      if (!place(i, trash, linked)) {
         discard(i);
         continue;
       }
@@ -273,7 +283,7 @@ class FolderWriter {
         fail_errno(outcomes_[i], "renamed into place, but fsync of the folder failed for", batch_.files[i].name, code);
       }
     }
-    if (barrier != SyncBarrier::None && !linkedFiles.empty() && ::fsync(trash.get()) != 0) {
+    if (barrier != SyncBarrier::None && !linkedFiles.empty() && ::fsync(trash.fd.get()) != 0) {
       int code = errno;
       for (size_t i : linkedFiles) {
         if (outcomes_[i].status != BatchStatus::Ok) continue;
@@ -359,7 +369,7 @@ class FolderWriter {
   }
 
   // Renames file i's temporary file over its name; false (outcome failed) when it could not.
-  bool place(size_t i, int trashFd, int trashErrno, bool& linked) {
+  bool place(size_t i, TrashFolder& trash, bool& linked) {
     const BatchWriteFile& file = batch_.files[i];
     BatchWriteOutcome& outcome = outcomes_[i];
     const char* temporary = temps_[i].name.c_str();
@@ -389,11 +399,11 @@ class FolderWriter {
       }
       bool linkedNow = false;
       if (exists && keepOld) {
-        if (trashFd < 0) {
-          fail_errno(outcome, "open the trash folder", batch_.trashFolder, trashErrno);
+        if (!trash.open()) {
+          fail_errno(outcome, "make or open the trash folder", batch_.trashFolder, trash.openErrno);
           return false;
         }
-        if (::linkat(dir_.get(), file.name.c_str(), trashFd, file.trashName.c_str(), 0) != 0) {
+        if (::linkat(dir_.get(), file.name.c_str(), trash.fd.get(), file.trashName.c_str(), 0) != 0) {
           if (errno == ENOENT) continue;  // gone since the check
           fail_errno(outcome, "link into the trash", file.name, errno);
           return false;
@@ -415,7 +425,7 @@ class FolderWriter {
       if (result != 0) result = ::renameat(dir_.get(), temporary, dir_.get(), file.name.c_str());
       if (result != 0) {
         int code = errno;
-        if (linkedNow) ::unlinkat(trashFd, file.trashName.c_str(), 0);
+        if (linkedNow) ::unlinkat(trash.fd.get(), file.trashName.c_str(), 0);
         fail_errno(outcome, "rename into place", file.name, code);
         return false;
       }

@@ -12,7 +12,8 @@
 //      below; a syncfs per file system the folders are on);
 //   3. a new name is taken with one rename that cannot replace anything; otherwise an existing
 //      entry at the name is hard-linked into the folder's trash folder first when a trash name is
-//      given (if that fails the file fails and nothing is replaced), then the temporary file is
+//      given (the trash folder is made, with its missing parents, the first time; if any of that
+//      fails the file fails and nothing is replaced), then the temporary file is
 //      renamed over it; a folder at the name fails the file;
 //   4. each folder (and its trash folder, when links were made) is synced once.
 //   A file that fails leaves no temporary file behind; the others go on. Cancellation is seen
@@ -71,7 +72,7 @@ struct BatchWriteFile {
 };
 
 struct BatchWriteOptions {
-  std::string trashFolder;  // empty: none (then no file may have a trash name)
+  std::string trashFolder;  // absolute; made when first needed. Empty: none (then no file may have a trash name)
   SyncBarrier barrier = SyncBarrier::Auto;
 };
 
@@ -90,7 +91,7 @@ std::vector<BatchWriteOutcome> write_file_batch(const std::string& folder, const
 struct FolderBatch {
   std::string folder;
   std::vector<BatchWriteFile> files;
-  std::string trashFolder;  // empty: none (then no file may have a trash name)
+  std::string trashFolder;  // absolute; made when first needed. Empty: none (then no file may have a trash name)
 };
 
 // One outcome list per folder, in the order given. Auto picks the barrier by the job's file count.

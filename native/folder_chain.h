@@ -18,4 +18,9 @@ struct FolderChainResult {
 // path components, checked by the caller.
 FolderChainResult open_folder_chain(const std::string& root, const std::vector<std::string>& parts);
 
+// Opens the folder at the absolute path `path` (the last component not followed if a link),
+// first making it and any missing parents. Each folder made is synced into its parent, so an
+// entry linked into it later is as durable as the link. -1 with errno on failure.
+int open_making_folders(const std::string& path);
+
 }  // namespace deltanode

@@ -83,6 +83,26 @@ t.test('replaced files are hard-linked into the trash first', async (t) => {
   t.same(await temporaries(data), []);
 });
 
+t.test('the trash folder is made, with its parents, only when something is kept in it', async (t) => {
+  const dir = t.testdir({ data: { 'old.txt': 'old' }, blocked: 'a file where a folder would go' });
+  const data = path.join(dir, 'data');
+  const trash = path.join(dir, 'state', 'trash', 'run', 'sub');
+  const fresh = await writeFileBatch(data, [file('new.txt', Buffer.from('new'), 0o644, 1n, { trashName: 'new.txt' })], { trashFolder: trash });
+  ok(t, fresh[0], 'new.txt');
+  t.same((await fs.readdir(dir)).sort(), ['blocked', 'data'], 'nothing replaced: no trash folder made');
+  const replacing = await writeFileBatch(data, [file('old.txt', Buffer.from('newer'), 0o644, 1n, { trashName: 'old.txt' })], { trashFolder: trash });
+  ok(t, replacing[0], 'old.txt');
+  t.equal(await fs.readFile(path.join(trash, 'old.txt'), 'utf8'), 'old', 'kept in a trash folder made with its parents');
+  const stuck = await writeFileBatch(data, [
+    file('old.txt', Buffer.from('newest'), 0o644, 1n, { trashName: 'old.txt' }),
+    file('other.txt', Buffer.from('other'), 0o644, 1n, { trashName: 'other.txt' }),
+  ], { trashFolder: path.join(dir, 'blocked', 'sub') });
+  t.match(stuck[0], { ok: false, code: 'DELTANODE_ERR_IO', errno: ENOTDIR, message: /trash folder/ }, 'the trash folder cannot be made: that file fails');
+  ok(t, stuck[1], 'a new file needs no trash');
+  t.equal(await fs.readFile(path.join(data, 'old.txt'), 'utf8'), 'newer', 'not replaced when its old version cannot be kept');
+  t.same(await temporaries(data), []);
+});
+
 t.test('a digest mismatch leaves the old file and no temporary file', async (t) => {
   const dir = t.testdir({ 'keep.txt': 'keep me' });
   const before = await fs.stat(path.join(dir, 'keep.txt'), { bigint: true });

@@ -248,6 +248,28 @@ function suite(label: string, makeNode: NodeFactory): void {
     t.same(await fs.readdir(roots[2]!), [], 'nothing written to the read-only node');
   });
 
+  t.test(`${label}: many small-file calls into one folder at once; a trash folder only to keep something`, async (t) => {
+    const old = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`r${i}`, `old ${i}`]));
+    const { roots, nodes } = await nodesFor(t, [{}, { many: {}, some: old }]);
+    const expect = (content: string) => ({ digest: hash('blake3', Buffer.from(content)), size: content.length, mtimeNs: 1_700_000_000_000_000_000n, mode: 0o644 });
+    const write = (paths: string[]) => nodes[1]!.writeFiles(paths.map((p) => ({ path: p, content: Buffer.from(p), expect: expect(p) })));
+    const failures = (results: Awaited<ReturnType<typeof write>>[]) => results.flat().flatMap((result) => (result.ok ? [] : [result.message]));
+    // Every call's batch is a job of its own on the same folder: they run side by side.
+    const created = await Promise.all(Array.from({ length: 30 }, (_, c) => write([0, 1, 2].map((k) => `data/many/n${c}-${k}`))));
+    t.same(failures(created), [], 'every new file written');
+    t.equal((await fs.readdir(path.join(roots[1]!, 'many'))).length, 90);
+    const trash = path.join(roots[1]!, '.deltanode', 'trash');
+    t.equal(await fs.stat(trash).then(() => 'there', () => 'none'), 'none', 'nothing replaced, no trash folder made');
+    const replaced = await Promise.all(Array.from({ length: 20 }, (_, c) => write([`data/some/r${2 * c}`, `data/some/r${2 * c + 1}`])));
+    t.same(failures(replaced), [], 'every replacing file written');
+    const [run, ...others] = await fs.readdir(trash);
+    t.same(others, [], 'one run folder');
+    const kept = path.join(trash, run!, 'some');
+    t.equal((await fs.readdir(kept)).length, 40, 'every replaced version kept');
+    t.equal(await fs.readFile(path.join(kept, 'r7'), 'utf8'), 'old 7');
+    t.equal(await fs.readFile(path.join(roots[1]!, 'some', 'r7'), 'utf8'), 'data/some/r7');
+  });
+
   t.test(`${label}: a delta that promises the expected digest but builds other content never lands`, async (t) => {
     const basis = noise(200_000, 3);
     const wanted = Buffer.from(basis);

@@ -40,7 +40,7 @@ export interface WriteFolderBatchesOptions {
 }
 
 export interface WriteFileBatchOptions extends WriteFolderBatchesOptions {
-  /** Where replaced entries are hard-linked (the caller creates it, on the folder's file system). */
+  /** Where replaced entries are hard-linked, on the folder's file system: made (with missing parents) when the first one is kept. */
   trashFolder?: string;
 }
 
@@ -119,7 +119,7 @@ export function packBatchFiles(files: readonly BatchFileToWrite[]): NativeBatchF
 export interface FolderBatchToWrite {
   folder: string;
   files: readonly BatchFileToWrite[];
-  /** Where replaced entries of this folder are hard-linked (the caller creates it, on the folder's file system). */
+  /** Where replaced entries of this folder are hard-linked, on its file system: made (with missing parents) when the first one is kept. */
   trashFolder?: string;
 }
 

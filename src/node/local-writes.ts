@@ -173,7 +173,7 @@ interface PreparedFolder {
   indexes: number[];
   places: ResolvedPath[];
   batch: FolderBatchToWrite;
-  trash: { folder: string; dispose: () => Promise<void> } | null;
+  trashFolder: string | null;
   release: () => Promise<void>;
 }
 
@@ -268,14 +268,14 @@ export class LocalWrites {
 
   async writeFiles(files: readonly FileWrite[], options: WriteOptions = {}): Promise<FileWriteResult[]> {
     const results: FileWriteResult[] = new Array<FileWriteResult>(files.length);
-    // Each folder's paths held and its trash folder made, then one native job for all of them:
+    // Each folder's paths held, then one native job for all of them:
     // one durability barrier for the whole batch, whatever the number of folders.
     const settled = await Promise.allSettled([...byFolder(files, (file) => file.path).values()].map((indexes) =>
       this.#prepareFolder(indexes, files, results, options)));
     const prepared = settled.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value !== null ? [outcome.value] : []));
     const refused = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     try {
-      // Only an abort gets here: the folders that were ready let go of their paths and trash too.
+      // Only an abort gets here: the folders that were ready let go of their paths too.
       if (refused) throw refused.reason;
       if (prepared.length === 0) return results;
       let written: BatchWriteResult[][];
@@ -284,14 +284,10 @@ export class LocalWrites {
       } catch (error) {
         if (options.signal?.aborted) throw error;
         for (const group of prepared) for (const i of group.indexes) results[i] = failureOf(error);
-        await Promise.all(prepared.map((group) => group.trash?.dispose()));
         return results;
       }
-      await Promise.all(prepared.map((group, g) => this.#settleFolder(group, written[g]!, files, results)));
+      prepared.forEach((group, g) => this.#settleFolder(group, written[g]!, files, results));
       return results;
-    } catch (error) {
-      await Promise.all(prepared.map((group) => group.trash?.dispose().catch(() => undefined)));
-      throw error;
     } finally {
       await Promise.all(prepared.map((group) => group.release()));
     }
@@ -301,7 +297,6 @@ export class LocalWrites {
   async #prepareFolder(indexes: readonly number[], files: readonly FileWrite[], results: FileWriteResult[],
     options: WriteOptions): Promise<PreparedFolder | null> {
     const group = indexes.map((i) => files[i]!);
-    let trash: PreparedFolder['trash'] = null;
     let release = async () => undefined as void;
     try {
       const held = await this.#paths.holdSiblings(group.map((file) => file.path), 'write');
@@ -317,20 +312,19 @@ export class LocalWrites {
         await release();
         return null;
       }
-      if (options.trash !== false) trash = await this.#trash.folderFor(places[0]!);
+      const trashFolder = options.trash !== false ? await this.#trash.folderFor(places[0]!) : null;
       const batch: FolderBatchToWrite = {
         folder: `${places[0]!.folderPath}/.`,
         files: ready.map((j) => {
           const file = group[j]!;
           const name = path.basename(places[j]!.diskPath);
           return { name, content: file.content, mode: file.expect.mode, mtimeNs: file.expect.mtimeNs, digest: file.expect.digest,
-            ...(trash ? { trashName: name } : {}) };
+            ...(trashFolder !== null ? { trashName: name } : {}) };
         }),
-        ...(trash ? { trashFolder: trash.folder } : {}),
+        ...(trashFolder !== null ? { trashFolder } : {}),
       };
-      return { indexes: ready.map((j) => indexes[j]!), places: ready.map((j) => places[j]!), batch, trash, release };
+      return { indexes: ready.map((j) => indexes[j]!), places: ready.map((j) => places[j]!), batch, trashFolder, release };
     } catch (error) {
-      await trash?.dispose();
       await release();
       if (options.signal?.aborted) throw error;
       for (const i of indexes) results[i] = failureOf(error);
@@ -338,9 +332,8 @@ export class LocalWrites {
     }
   }
 
-  async #settleFolder(group: PreparedFolder, written: readonly BatchWriteResult[], files: readonly FileWrite[],
-    results: FileWriteResult[]): Promise<void> {
-    let kept = false;
+  #settleFolder(group: PreparedFolder, written: readonly BatchWriteResult[], files: readonly FileWrite[],
+    results: FileWriteResult[]): void {
     written.forEach((result, k) => {
       const file = files[group.indexes[k]!]!;
       const place = group.places[k]!;
@@ -348,12 +341,10 @@ export class LocalWrites {
         results[group.indexes[k]!] = { ok: false, code: result.code, message: `${file.path}: ${result.message}` };
         return;
       }
-      kept ||= result.replaced;
       this.#onWritten({ place, size: file.expect.size, mtimeNs: result.mtimeNs, inode: result.inode, digest: file.expect.digest });
-      const replaced = result.replaced && group.trash ? path.join(group.trash.folder, path.basename(place.diskPath)) : null;
+      const replaced = result.replaced && group.trashFolder !== null ? path.join(group.trashFolder, path.basename(place.diskPath)) : null;
       results[group.indexes[k]!] = { ok: true, outcome: { size: file.expect.size, replaced } };
     });
-    if (!kept) await group.trash?.dispose();
   }
 
   async *signature(inventoryPath: string, options: SignatureOptions = {}): AsyncGenerator<Buffer> {

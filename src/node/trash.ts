@@ -51,33 +51,15 @@ export class Trash {
   }
 
   /**
-   * The folder of this run's trash that keeps replaced entries of `place`'s folder, created;
-   * `dispose` removes it again if this call made it and nothing was kept there after all.
+   * The folder of this run's trash that keeps replaced entries of `place`'s folder. It is not made
+   * here: the write job makes it when it first keeps an entry, so a run that replaces nothing
+   * leaves no empty folders (and two jobs on one folder never race to make and remove it).
    */
-  async folderFor(place: ResolvedPath): Promise<{ folder: string; dispose: () => Promise<void> }> {
+  async folderFor(place: ResolvedPath): Promise<string> {
     const trash = this.folderOf(place.root);
     await this.#prune(trash);
     const slash = place.relative.lastIndexOf('/');
-    const parts = slash < 0 ? [] : place.relative.slice(0, slash).split('/');
-    let folder = path.join(trash, this.#run, ...parts);
-    let created: string | undefined;
-    for (let n = 1; ; n++) {
-      try {
-        created = await fs.mkdir(folder, { recursive: true });
-        break;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        // This run already kept a file where the folder would go: the run's next trash folder.
-        if ((code !== 'EEXIST' && code !== 'ENOTDIR') || n > 100) throw error;
-        folder = path.join(trash, `${this.#run}.${n}`, ...parts);
-      }
-    }
-    // Only the folder itself, if this call made it and it stayed empty: its parents may be
-    // another batch's, made or about to be used at the same time (they go with the run's pruning).
-    const dispose = async () => {
-      if (created !== undefined && parts.length > 0) await fs.rmdir(folder).catch(() => undefined);
-    };
-    return { folder, dispose };
+    return path.join(trash, this.#run, ...(slash < 0 ? [] : place.relative.slice(0, slash).split('/')));
   }
 
   // Once per trash folder and run: removes runs older than the retention.
