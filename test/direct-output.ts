@@ -9,8 +9,11 @@ import { seededBytes } from './fixtures/helpers.js';
 
 const MiB = 1 << 20;
 
-// Pages of `file` in the page cache (util-linux fincore), or null where that cannot be told.
+// Pages of `file` in the page cache (util-linux fincore), or null where that cannot be told: also
+// on a file system kept in memory (tmpfs), where every page of a file is a page-cache page.
 function cachedPages(file: string): number | null {
+  const kind = spawnSync('stat', ['--file-system', '--format', '%T', file], { encoding: 'utf8' });
+  if (kind.status !== 0 || ['tmpfs', 'ramfs'].includes(kind.stdout.trim())) return null;
   const result = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'PAGES', file], { encoding: 'utf8' });
   return result.status === 0 ? Number(result.stdout.trim()) : null;
 }
