@@ -255,18 +255,29 @@ void test_failures(const std::string& root) {
   checkTrue("cancelled batch throws Aborted", aborted);
   check("cancelled batch leaves nothing", joined(list(dir)), "");
 
-  // Trash folder missing: only the files that need it fail.
+  // Trash folder missing: made, with its parents, when the first replaced entry is kept.
   write_file(dir + "/x", "x0");
+  Batch replacing;
+  replacing.add("x", "x1", 0644, 0, "x.old");
+  BatchWriteOptions made;
+  made.trashFolder = root + "/new-trash/run/sub";
+  auto r = replacing.write(dir, made);
+  check("missing trash folder: the replacing file is written", status_text(r[0]), "0");
+  check("missing trash folder: made, the old version kept", read_file(root + "/new-trash/run/sub/x.old"), "x0");
+  check("x replaced", read_file(dir + "/x"), "x1");
+
+  // A trash folder that cannot be made (a file is in the way): only the files that need it fail.
+  write_file(root + "/blocked", "a file");
   Batch mixed;
-  mixed.add("x", "x1", 0644, 0, "x.old");
+  mixed.add("x", "x2", 0644, 0, "x.old");
   mixed.add("y", "y1", 0644, 0, "y.old");
   BatchWriteOptions options;
-  options.trashFolder = root + "/no-trash";
+  options.trashFolder = root + "/blocked/trash";
   auto m = mixed.write(dir, options);
-  check("no trash folder: the replacing file fails", std::to_string(int(m[0].status)) + " " + std::to_string(m[0].sysErrno),
-        "1 " + std::to_string(ENOENT));
-  check("no trash folder: a new file is written", status_text(m[1]), "0");
-  check("x untouched", read_file(dir + "/x"), "x0");
+  check("blocked trash folder: the replacing file fails", std::to_string(int(m[0].status)) + " " + std::to_string(m[0].sysErrno),
+        "1 " + std::to_string(ENOTDIR));
+  check("blocked trash folder: a new file is written", status_text(m[1]), "0");
+  check("x untouched", read_file(dir + "/x"), "x1");
   check("cancel folder entries", joined(list(dir)), "x,y");
 }
 
