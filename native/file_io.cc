@@ -75,6 +75,20 @@ size_t OpenFile::read_next(uint8_t* out, size_t length) {
   }
 }
 
+size_t OpenFile::read_upto_at(uint64_t offset, uint8_t* out, size_t length) {
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd_, out + done, length - done, off_t(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("read");
+    }
+    if (n == 0) break;
+    done += size_t(n);
+  }
+  return done;
+}
+
 void OpenFile::read_at(uint64_t offset, uint8_t* out, size_t length) {
   while (length > 0) {
     ssize_t n = ::pread(fd_, out, length, off_t(offset));

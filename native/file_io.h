@@ -48,6 +48,11 @@ class OpenFile {
 
   // Sequential read of up to `length` bytes; 0 at end of file.
   size_t read_next(uint8_t* out, size_t length);
+  // Positional read of `length` bytes, fewer only at the end of the file; leaves the sequential
+  // cursor alone, so threads may read parts of one range at once (then skip() past them).
+  size_t read_upto_at(uint64_t offset, uint8_t* out, size_t length);
+  uint64_t cursor() const noexcept { return cursor_; }
+  void skip(uint64_t length) noexcept { cursor_ += length; }
   void read_at(uint64_t offset, uint8_t* out, size_t length);
   void write_all(const uint8_t* data, size_t length);
   void write_at(uint64_t offset, const uint8_t* data, size_t length);

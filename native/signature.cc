@@ -70,10 +70,11 @@ SignatureWriter::SignatureWriter(const SignatureParams& params, ByteSink& sink, 
 static constexpr size_t kParallelMinimum = 1 << 20;
 static constexpr size_t kSlices = 16;
 
-// Both threads hash a part of the digest, then take slices of blocks until none are left. Records
-// are written in block order, whoever computed them.
+// Both threads take parts of the shared work (reading the next piece: one thread alone copies from
+// the page cache at about 6 GB/s here, two at about 10), hash a part of the digest, then take
+// slices of blocks until none are left. Records are written in block order, whoever computed them.
 void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLength, const uint8_t* blocks,
-                                              size_t blocksLength, const std::function<void()>& alongside) {
+                                              size_t blocksLength, const std::function<bool()>& shared) {
   const size_t block = params_.blockLength;
   const size_t count = blocksLength / block;
   const size_t slices = count < kSlices ? count : kSlices;
@@ -91,15 +92,19 @@ void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLeng
   const size_t split = blake3 ? ContentDigest::blake3_split(position, allLength) : 0;
   Blake3 secondPart = Blake3::startingAtChunk((position + split) / Blake3::kChunkLength);
   helper_->start([&] {
+    // The digest first: the job's thread starts on the shared work meanwhile.
     if (split) {
       secondPart.update(all + split, allLength - split);
     } else if (wantDigest_) {
       digest_.update(all, allLength);
     }
+    while (shared && shared()) {
+    }
     work();
   });
   try {
-    if (alongside) alongside();
+    while (shared && shared()) {
+    }
     if (split) blake3->update(all, split);
     work();
   } catch (...) {
@@ -114,7 +119,7 @@ void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLeng
   for (size_t i = 0; i < slices; ++i) records_.insert(records_.end(), sliceRecords_[i].begin(), sliceRecords_[i].end());
 }
 
-void SignatureWriter::update(const uint8_t* data, size_t length, const std::function<void()>& alongside) {
+void SignatureWriter::update(const uint8_t* data, size_t length, const std::function<bool()>& shared) {
   length_ += length;
   const size_t block = params_.blockLength;
   records_.clear();
@@ -132,9 +137,10 @@ void SignatureWriter::update(const uint8_t* data, size_t length, const std::func
   }
   size_t whole = restLength / block * block;
   if (helper_ && length >= kParallelMinimum) {
-    append_records_parallel(data, length, rest, whole, alongside);
+    append_records_parallel(data, length, rest, whole, shared);
   } else {
-    if (alongside) alongside();
+    while (shared && shared()) {
+    }
     if (wantDigest_) digest_.update(data, length);
     if (whole) append_block_records(params_, rest, whole, records_);
   }

@@ -36,9 +36,9 @@ class SignatureWriter {
     wantDigest_ = false;
     finalDigest_ = digest;
   }
-  // `alongside` (say, reading the next piece of the basis) runs on the calling thread while the
-  // helper starts on this piece; work is shared in slices, so the helper takes more of it meanwhile.
-  void update(const uint8_t* data, size_t length, const std::function<void()>& alongside = nullptr);
+  // `shared` (say, reading a part of the next piece of the basis) is called, by this thread and the
+  // helper alike, until it returns false, before they sum this piece's blocks in slices.
+  void update(const uint8_t* data, size_t length, const std::function<bool()>& shared = nullptr);
   void finish();
 
   BasisSummary summary() const;                // after finish()
@@ -52,7 +52,7 @@ class SignatureWriter {
   bool wantDigest_;
   std::vector<uint8_t> partialBlock_;
   void append_records_parallel(const uint8_t* all, size_t allLength, const uint8_t* blocks, size_t blocksLength,
-                               const std::function<void()>& alongside);
+                               const std::function<bool()>& shared);
 
   HelperThread* helper_ = nullptr;
   std::vector<uint8_t> records_;

@@ -131,6 +131,32 @@ t.test('files: signatureFile, deltaFile, patchFile with progress', async (t) => 
   t.same(leftovers, [], 'no temporary files left');
 });
 
+t.test('signatureFile reads in 1 MiB parts on two threads: sizes around parts and 4 MiB pieces', async (t) => {
+  const dir = t.testdir();
+  const MiB = 1 << 20;
+  const data = editCases(43, 11 * MiB + 9)[4]!.basis;
+  for (const size of [0, 1, MiB - 1, MiB, MiB + 1, 4 * MiB - 1, 4 * MiB, 4 * MiB + 1, 11 * MiB + 7]) {
+    const basis = data.subarray(0, size);
+    const basisPath = path.join(dir, `basis-${size}`);
+    await fs.writeFile(basisPath, basis);
+    for (const options of [{ format: 'native', digest: 'xxh3' }, { format: 'native', digest: 'blake3' }, { format: 'librsync' }] as const) {
+      const sigPath = path.join(dir, `${size}-${options.format}-${'digest' in options ? options.digest : ''}.sig`);
+      const made = await signatureFile(basisPath, sigPath, options);
+      const written = await fs.readFile(sigPath);
+      const expected = await signatureBuffer(basis, options);
+      const what = `${size} bytes, ${JSON.stringify(options)}`;
+      if (options.format === 'librsync') {
+        t.ok(written.equals(expected), `${what}: the same bytes as from memory`);
+        continue;
+      }
+      // A native file gets its summary in the 64-byte header; from memory it comes in a 48-byte trailer.
+      t.ok(written.subarray(64).equals(expected.subarray(64, expected.length - 48)), `${what}: the same blocks as from memory`);
+      t.equal(made.basis?.length, size);
+      t.ok(made.basis?.digest.equals(hash(options.digest === 'xxh3' ? 'xxh3-128' : 'blake3', basis)), `${what}: the digest of the whole`);
+    }
+  }
+});
+
 t.test('native signature from a pipe carries its summary in a trailer', async (t) => {
   const data = editCases(41, 50000)[4]!.basis;
   const viaStream = await collect(Readable.from(chunks(data, 999)).pipe(createSignatureStream({ sizeHint: data.length })));
