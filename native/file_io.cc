@@ -89,6 +89,39 @@ size_t OpenFile::read_upto_at(uint64_t offset, uint8_t* out, size_t length) {
   return done;
 }
 
+void FilePieces::begin(uint8_t* into, size_t max) {
+  into_ = into;
+  max_ = max;
+  parts_ = file_.seekable() ? (max + kPart - 1) / kPart : 1;
+  read_.assign(parts_, 0);
+  next_.store(0, std::memory_order_relaxed);
+}
+
+bool FilePieces::read_part() {
+  const size_t part = next_.fetch_add(1, std::memory_order_relaxed);
+  if (part >= parts_) return false;
+  if (beforeRead_) beforeRead_();
+  if (!file_.seekable()) {
+    read_[0] = file_.read_next(into_, max_);
+    return true;
+  }
+  const size_t offset = part * kPart;
+  const size_t length = max_ - offset < kPart ? max_ - offset : kPart;
+  read_[part] = file_.read_upto_at(file_.cursor() + offset, into_ + offset, length);
+  return true;
+}
+
+size_t FilePieces::finish() {
+  if (!file_.seekable()) return read_.empty() ? 0 : read_[0];
+  size_t total = 0;
+  for (size_t part = 0; part < parts_; ++part) {
+    total += read_[part];
+    if (read_[part] < (max_ - part * kPart < kPart ? max_ - part * kPart : kPart)) break;
+  }
+  file_.skip(total);
+  return total;
+}
+
 void OpenFile::read_at(uint64_t offset, uint8_t* out, size_t length) {
   while (length > 0) {
     ssize_t n = ::pread(fd_, out, length, off_t(offset));

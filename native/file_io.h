@@ -1,6 +1,8 @@
 // Thin POSIX file helpers: every failure becomes an EngineError(Io) naming the file and errno.
 #pragma once
+#include <atomic>
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -66,6 +68,34 @@ class OpenFile {
   uint64_t size_ = 0;
   uint64_t cursor_ = 0;
   std::string name_;
+};
+
+// A file's next piece, read in parts of 1 MiB that two threads may take at once (a pipe: in one
+// part, as it comes), from where the file's sequential reads stand. Copying out of the page cache
+// is half of a native signature's work: one thread alone does it at about 6 GB/s here, two at
+// about 10. (The delta search gained nothing from it: its helper's reading is not its bound.)
+class FilePieces {
+ public:
+  static constexpr size_t kPart = 1 << 20;
+  // `beforeRead` runs before every part.
+  FilePieces(OpenFile& file, const std::function<void()>& beforeRead) : file_(file), beforeRead_(beforeRead) {}
+  // Where the next piece goes and how long it may be; before any part of it is read.
+  void begin(uint8_t* into, size_t max);
+  // Reads one part not yet taken; false when none is left. Safe on two threads at once.
+  bool read_part();
+  // Once every part was read and no thread reads any more: the piece's length, the parts up to
+  // the first short one (the end of the file; a later part may have seen the file grow meanwhile),
+  // and the file's sequential reads move on past it.
+  size_t finish();
+
+ private:
+  OpenFile& file_;
+  const std::function<void()>& beforeRead_;
+  uint8_t* into_ = nullptr;
+  size_t max_ = 0;
+  size_t parts_ = 0;
+  std::atomic<size_t> next_{0};
+  std::vector<size_t> read_;
 };
 
 class FileSink final : public ByteSink {

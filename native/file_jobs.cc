@@ -1,6 +1,5 @@
 #include "file_jobs.h"
 
-#include <atomic>
 #include <vector>
 
 #include "aligned_buffer.h"
@@ -26,68 +25,20 @@ static void finish_output(OpenFile& output, FileSink& sink, bool syncOutput) {
   if (syncOutput && output.seekable()) output.sync();
 }
 
-namespace {
-
-// The next piece of a file, read in parts that both of a signature's threads take: copying out of
-// the page cache is half of a native signature's work, and one thread alone does it at about
-// 6 GB/s here, two at once at about 10. A pipe is read in one part, as it comes.
-class PieceReader {
- public:
-  static constexpr size_t kPart = 1 << 20;
-
-  PieceReader(OpenFile& file, uint8_t* out, const std::function<void()>& beforeRead)
-      : file_(file), out_(out), beforeRead_(beforeRead), parts_(file.seekable() ? kFilePiece / kPart : 1) {}
-
-  // Reads one part not yet taken; false when none is left. Safe on two threads at once.
-  bool read_part() {
-    const size_t part = next_.fetch_add(1, std::memory_order_relaxed);
-    if (part >= parts_) return false;
-    if (beforeRead_) beforeRead_();
-    if (!file_.seekable()) {
-      read_[0] = file_.read_next(out_, kFilePiece);
-      return true;
-    }
-    const uint64_t offset = file_.cursor() + part * kPart;
-    read_[part] = file_.read_upto_at(offset, out_ + part * kPart, kPart);
-    return true;
-  }
-
-  // After every part was read (and both threads are done): the bytes of the piece, the parts up to
-  // the first short one (the end of the file; a later part may have seen the file grow meanwhile).
-  size_t finish() {
-    if (!file_.seekable()) return read_[0];
-    size_t total = 0;
-    for (size_t part = 0; part < parts_; ++part) {
-      total += read_[part];
-      if (read_[part] < kPart) break;
-    }
-    file_.skip(total);
-    return total;
-  }
-
- private:
-  OpenFile& file_;
-  uint8_t* out_;
-  const std::function<void()>& beforeRead_;
-  const size_t parts_;
-  std::atomic<size_t> next_{0};
-  size_t read_[kFilePiece / kPart] = {};
-};
-
-}  // namespace
 
 bool FileSigner::sign(SignatureWriter& writer, uint64_t limit, const std::function<void()>& beforeRead,
                       const std::function<void(size_t)>& signedBytes) {
+  FilePieces next(file_, beforeRead);
   if (!started_) {
-    PieceReader first(file_, pieces_[0].data(), beforeRead);
-    while (first.read_part()) {
+    next.begin(pieces_[0].data(), kFilePiece);
+    while (next.read_part()) {
     }
-    ready_ = first.finish();
+    ready_ = next.finish();
     started_ = true;
   }
   uint64_t covered = 0;
   while (ready_ > 0 && covered < limit) {
-    PieceReader next(file_, pieces_[current_ ^ 1].data(), beforeRead);
+    next.begin(pieces_[current_ ^ 1].data(), kFilePiece);
     writer.update(pieces_[current_].data(), ready_, [&] { return next.read_part(); });
     // A short update may leave parts unread: they are read here.
     while (next.read_part()) {
