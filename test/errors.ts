@@ -82,10 +82,20 @@ t.test('a failed addon load explains how to fix it', async (t) => {
     /built for another Node\.js/);
   t.match(explainLoadFailure(new Error("version `GLIBCXX_3.4.32' not found")), /newer C\/C\+\+ runtime/);
   t.match(explainLoadFailure('odd'), /Reason: odd/);
+  // No compiled binary: node-gyp-build looks for a prebuild, and finds none.
+  const asked: string[] = [];
   const { nativeAddon } = await t.mockImport<typeof import('../src/engine/native.js')>('../src/engine/native.js', {
-    'node-gyp-build': () => {
-      throw new Error('No native build was found for platform=linux arch=x64');
+    'node:fs': { existsSync: () => false },
+    'node:module': {
+      createRequire: () => (id: string) => {
+        asked.push(id);
+        if (id !== 'node-gyp-build') throw new Error(`unexpected require of ${id}`);
+        return () => {
+          throw new Error('No native build was found for platform=linux arch=x64');
+        };
+      },
     },
   });
   t.throws(() => nativeAddon(), { code: 'DELTANODE_ERR_NATIVE_LOAD', message: /Build it from source/ });
+  t.same(asked, ['node-gyp-build'], 'the prebuild search is the fallback');
 });
