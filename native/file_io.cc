@@ -184,25 +184,32 @@ static bool all_zero(const uint8_t* data, size_t length) {
   return length == 0 || (data[0] == 0 && std::memcmp(data, data + 1, length - 1) == 0);
 }
 
+void FileSink::write_run(uint64_t offset, const uint8_t* data, size_t length) {
+  for (size_t at = 0; at < length; at += kPageCacheWrite) {
+    const size_t take = std::min(length - at, kPageCacheWrite);
+    if (sparse_) file_.write_at(offset + at, data + at, take);
+    else file_.write_all(data + at, take);
+  }
+}
+
 void FileSink::put(const uint8_t* data, size_t length) {
   if (!sparse_) {
-    file_.write_all(data, length);
+    write_run(offset_, data, length);
     offset_ += length;
     return;
   }
-  // Runs of data granules go out in one write each: small writes into the page cache cost
-  // several times more per byte than large ones.
+  // Runs of data granules go out together, in calls of kPageCacheWrite.
   size_t runStart = 0;
   size_t at = 0;
   while (at < length) {
     size_t piece = std::min(length - at, kHoleGranule);
     if (all_zero(data + at, piece)) {
-      if (at > runStart) file_.write_at(offset_ + runStart, data + runStart, at - runStart);
+      if (at > runStart) write_run(offset_ + runStart, data + runStart, at - runStart);
       runStart = at + piece;
     }
     at += piece;
   }
-  if (length > runStart) file_.write_at(offset_ + runStart, data + runStart, length - runStart);
+  if (length > runStart) write_run(offset_ + runStart, data + runStart, length - runStart);
   offset_ += length;
 }
 
