@@ -106,8 +106,7 @@ bool FilePieces::read_part() {
     return true;
   }
   const size_t offset = part * kPart;
-  const size_t length = max_ - offset < kPart ? max_ - offset : kPart;
-  read_[part] = file_.read_upto_at(file_.cursor() + offset, into_ + offset, length);
+  read_[part] = file_.read_upto_at(file_.cursor() + offset, into_ + offset, part_length(part));
   return true;
 }
 
@@ -116,7 +115,7 @@ size_t FilePieces::finish() {
   size_t total = 0;
   for (size_t part = 0; part < parts_; ++part) {
     total += read_[part];
-    if (read_[part] < (max_ - part * kPart < kPart ? max_ - part * kPart : kPart)) break;
+    if (read_[part] < part_length(part)) break;
   }
   file_.skip(total);
   return total;

@@ -2,8 +2,8 @@
 #pragma once
 #include <atomic>
 #include <cstddef>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -89,6 +89,7 @@ class FilePieces {
   size_t finish();
 
  private:
+  size_t part_length(size_t part) const noexcept { return max_ - part * kPart < kPart ? max_ - part * kPart : kPart; }
   OpenFile& file_;
   const std::function<void()>& beforeRead_;
   uint8_t* into_ = nullptr;

@@ -25,7 +25,6 @@ static void finish_output(OpenFile& output, FileSink& sink, bool syncOutput) {
   if (syncOutput && output.seekable()) output.sync();
 }
 
-
 bool FileSigner::sign(SignatureWriter& writer, uint64_t limit, const std::function<void()>& beforeRead,
                       const std::function<void(size_t)>& signedBytes) {
   FilePieces next(file_, beforeRead);

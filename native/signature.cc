@@ -71,7 +71,8 @@ static constexpr size_t kParallelMinimum = 1 << 20;
 static constexpr size_t kSlices = 16;
 
 // Both threads take parts of the shared work (reading the next piece, see FilePieces), hash a part
-// of the digest, then take slices of blocks until none are left. Records are written in block order, whoever computed them.
+// of the digest, then take slices of blocks until none are left. Records are written in block
+// order, whoever computed them.
 void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLength, const uint8_t* blocks,
                                               size_t blocksLength, const std::function<bool()>& shared) {
   const size_t block = params_.blockLength;
