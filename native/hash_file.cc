@@ -1,5 +1,6 @@
 #include "hash_file.h"
 
+#include <functional>
 #include <memory>
 
 #include "aligned_buffer.h"
@@ -10,7 +11,7 @@
 namespace deltanode {
 
 // Small files (most of a tree) take one read and no second thread; large ones are read in
-// pieces whose BLAKE3 halves are hashed on two threads.
+// pieces, each read and then BLAKE3-hashed half and half on two threads.
 static constexpr size_t kSmallPiece = 1 << 20;
 static constexpr size_t kLargePiece = 8 << 20;
 static constexpr uint64_t kTwoThreadMinimum = 16 << 20;
@@ -25,9 +26,34 @@ HashFileResult hash_file(const FileRef& ref, DigestId id, const JobControl& cont
   if (id == DigestId::Blake3 && file.seekable() && file.size() >= kTwoThreadMinimum)
     helper = std::make_unique<HelperThread>();
   AlignedBuffer piece(helper ? kLargePiece : kSmallPiece);
+  const std::function<void()> beforeRead = [&] { control.check_cancelled(); };
+  FilePieces pieces(file, beforeRead);
   for (;;) {
     control.check_cancelled();
-    const size_t n = file.read_next(piece.data(), piece.size());
+    size_t n = 0;
+    if (helper) {
+      // Both threads copy parts of the piece out of the page cache (see FilePieces), then each
+      // hashes a half of it.
+      pieces.begin(piece.data(), piece.size());
+      helper->start([&] {
+        while (pieces.read_part()) {
+        }
+      });
+      try {
+        while (pieces.read_part()) {
+        }
+      } catch (...) {
+        try {
+          helper->wait();
+        } catch (...) {  // ours is the error to report
+        }
+        throw;
+      }
+      helper->wait();
+      n = pieces.finish();
+    } else {
+      n = file.read_next(piece.data(), piece.size());
+    }
     if (n == 0) break;
     if (helper) {
       digest.update_on_two(result.length, piece.data(), n, *helper);

@@ -9,8 +9,8 @@ import { seededBytes } from './fixtures/helpers.js';
 t.test('digests equal the in-memory hashes', async (t) => {
   const dir = t.testdir();
   // 0 bytes, one small read, several 1 MiB reads, and the two-thread BLAKE3 path (>= 16 MiB,
-  // 8 MiB pieces, an odd tail).
-  for (const size of [0, 1, 1000, 3 * 2 ** 20 + 17, 21 * 2 ** 20 + 12345]) {
+  // 8 MiB pieces read in 1 MiB parts by both threads: an odd tail, whole pieces, a short last part).
+  for (const size of [0, 1, 1000, 3 * 2 ** 20 + 17, 21 * 2 ** 20 + 12345, 16 * 2 ** 20, 25 * 2 ** 20 - 1]) {
     const data = seededBytes(size + 7, size);
     const file = path.join(dir, `f${size}`);
     await fs.writeFile(file, data);
