@@ -170,31 +170,20 @@ void DeltaGenerator::search_all(const std::function<void()>& alongside, bool dig
     if (reached < index_.indexed_blocks()) aheadState.preferred = uint32_t(reached);
   }
   aheadMatches_.clear();
-  bool started = false;
-  try {
-    helper_->start([&] {
-      if (alongside) alongside();
-      if (ahead && claim(kHelper)) {
-        search<Rolling>(aheadState, length_, SIZE_MAX,
-                        [this](size_t position, uint32_t block) { aheadMatches_.push_back({position, block}); });
-      }
-      claimDigest();
-    });
-    started = true;
-    search<Rolling>(state_, length_, split, take);
-    if (ahead && !aheadAlways_ && claim(kThisThread)) search<Rolling>(state_, length_, SIZE_MAX, take);
-    claimDigest();
-    started = false;
-    helper_->wait();
-  } catch (...) {
-    if (started) {
-      try {
-        helper_->wait();
-      } catch (...) {  // the search's error is the one reported
-      }
-    }
-    throw;
-  }
+  helper_->share(
+      [&] {
+        if (alongside) alongside();
+        if (ahead && claim(kHelper)) {
+          search<Rolling>(aheadState, length_, SIZE_MAX,
+                          [this](size_t position, uint32_t block) { aheadMatches_.push_back({position, block}); });
+        }
+        claimDigest();
+      },
+      [&] {
+        search<Rolling>(state_, length_, split, take);
+        if (ahead && !aheadAlways_ && claim(kThisThread)) search<Rolling>(state_, length_, SIZE_MAX, take);
+        claimDigest();
+      });
   if (secondHalf.load(std::memory_order_relaxed) != kHelper) return;
   // This thread reached the split: a split past the start leaves at least a block after it.
   size_t next = 0;  // the first of the helper's matches not behind this thread

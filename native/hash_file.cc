@@ -35,21 +35,11 @@ HashFileResult hash_file(const FileRef& ref, DigestId id, const JobControl& cont
       // Both threads copy parts of the piece out of the page cache (see FilePieces), then each
       // hashes a half of it.
       pieces.begin(piece.data(), piece.size());
-      helper->start([&] {
+      const auto readParts = [&] {
         while (pieces.read_part()) {
         }
-      });
-      try {
-        while (pieces.read_part()) {
-        }
-      } catch (...) {
-        try {
-          helper->wait();
-        } catch (...) {  // ours is the error to report
-        }
-        throw;
-      }
-      helper->wait();
+      };
+      helper->share(readParts, readParts);
       n = pieces.finish();
     } else {
       n = file.read_next(piece.data(), piece.size());

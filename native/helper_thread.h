@@ -40,6 +40,24 @@ class HelperThread {
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
+  // One round: `task` on the helper while `own` runs on the calling thread, then waits for
+  // the helper. An error of `own` is the one reported (once the helper has stopped: it may be
+  // using what `own`'s caller holds); otherwise the helper's, if it had one.
+  template <class Own>
+  void share(std::function<void()> task, Own&& own) {
+    start(std::move(task));
+    try {
+      own();
+    } catch (...) {
+      try {
+        wait();
+      } catch (...) {  // the calling thread's error is the one reported
+      }
+      throw;
+    }
+    wait();
+  }
+
  private:
   void loop() {
     std::unique_lock<std::mutex> lock(mutex_);

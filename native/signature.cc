@@ -91,30 +91,24 @@ void SignatureWriter::append_records_parallel(const uint8_t* all, size_t allLeng
   Blake3* blake3 = wantDigest_ ? digest_.blake3() : nullptr;
   const size_t split = blake3 ? ContentDigest::blake3_split(position, allLength) : 0;
   Blake3 secondPart = Blake3::startingAtChunk((position + split) / Blake3::kChunkLength);
-  helper_->start([&] {
-    // The digest first: the job's thread starts on the shared work meanwhile.
-    if (split) {
-      secondPart.update(all + split, allLength - split);
-    } else if (wantDigest_) {
-      digest_.update(all, allLength);
-    }
-    while (shared && shared()) {
-    }
-    work();
-  });
-  try {
-    while (shared && shared()) {
-    }
-    if (split) blake3->update(all, split);
-    work();
-  } catch (...) {
-    try {
-      helper_->wait();
-    } catch (...) {  // ours is the error to report
-    }
-    throw;
-  }
-  helper_->wait();
+  helper_->share(
+      [&] {
+        // The digest first: the job's thread starts on the shared work meanwhile.
+        if (split) {
+          secondPart.update(all + split, allLength - split);
+        } else if (wantDigest_) {
+          digest_.update(all, allLength);
+        }
+        while (shared && shared()) {
+        }
+        work();
+      },
+      [&] {
+        while (shared && shared()) {
+        }
+        if (split) blake3->update(all, split);
+        work();
+      });
   if (split && !blake3->append(secondPart)) throw std::logic_error("BLAKE3 parts do not join");
   for (size_t i = 0; i < slices; ++i) records_.insert(records_.end(), sliceRecords_[i].begin(), sliceRecords_[i].end());
 }
